@@ -1,0 +1,110 @@
+// Plain data shared by the engine, the transforms and the reporters.
+// Offsets are indexes into the decoded source string (UTF-16 code units), which is what
+// tree-sitter's Node binding and magic-string both use.
+import type Parser from 'tree-sitter';
+
+export type SyntaxNode = Parser.SyntaxNode;
+export type Tree = Parser.Tree;
+
+/** `safe`: behaviour in the GUI is unchanged; `unsafe`: applied only with --unsafe-fixes. */
+export type FixSafety = 'safe' | 'unsafe';
+/** What a rule offers: a fix of some safety, or only a report with the manual fix in its message. */
+export type RuleFixKind = FixSafety | 'report-only';
+
+export interface Edit {
+  start: number;
+  end: number;
+  /** Replacement text; an empty range inserts. */
+  text: string;
+}
+
+export interface Fix {
+  safety: FixSafety;
+  /** One line saying what the fix does, e.g. "wrap in `if not bpy.app.background:`". */
+  description: string;
+  edits: Edit[];
+}
+
+export interface Position {
+  /** 1-based line. */
+  line: number;
+  /** 1-based column, in characters. */
+  column: number;
+}
+
+export interface Finding {
+  code: string;
+  slug: string;
+  /** Key into the rule's `messages`, so tests can assert ids rather than prose. */
+  messageId: string;
+  message: string;
+  start: number;
+  end: number;
+  fix?: Fix;
+}
+
+/** A finding as reported, with positions and what happened to its fix. */
+export interface ReportedFinding extends Finding {
+  path: string;
+  startPos: Position;
+  endPos: Position;
+  /** `applied`: written (or would be, in a dry run); `available`: an unsafe fix not enabled;
+   *  `none`: report only; `skipped`: the fix could not be applied (see the file's errors). */
+  fixStatus: 'applied' | 'available' | 'none' | 'skipped';
+}
+
+export interface RuleDocs {
+  whatItFinds: string;
+  whyItBreaks: string;
+  example: { before: string; after: string };
+  fixSafety: string;
+}
+
+export interface TransformContext {
+  path: string;
+  source: string;
+  tree: Tree;
+  /** The file's indent unit: a tab or N spaces (default four). */
+  indentUnit: string;
+  /** The file's newline: "\r\n" or "\n". */
+  newline: string;
+  /** Run a tree-sitter query (compiled once per transform) over the tree. */
+  matches(query: string, node?: SyntaxNode): Array<Record<string, SyntaxNode>>;
+  report(finding: {
+    messageId: string;
+    data?: Record<string, string>;
+    node?: SyntaxNode;
+    start?: number;
+    end?: number;
+    fix?: Fix;
+  }): void;
+}
+
+export interface Transform {
+  code: string;
+  slug: string;
+  summary: string;
+  /** What the rule's fix is; report-only rules say what to do by hand in their message. */
+  fixKind: RuleFixKind;
+  /** Rules off by default (hygiene) run only when --select names them. */
+  defaultEnabled: boolean;
+  docs: RuleDocs;
+  /** Message templates keyed by id; `{name}` is filled from the report's data. */
+  messages: Record<string, string>;
+  /** Substrings of which at least one must occur in a file for the rule to be run on it. */
+  prefilter: string[];
+  /** Patterns of the Python exception text (as Blender prints it) that this rule's finding causes,
+   *  so `bgsafe verify` can name the rule that covers a failure. */
+  errorPatterns?: RegExp[];
+  check(ctx: TransformContext): void;
+}
+
+export interface FileError {
+  path: string;
+  /** `read`, `parse`, `internal`, `write`, `not-converged`, `config`, `path`. */
+  kind: string;
+  message: string;
+  line?: number;
+  column?: number;
+  code?: string;
+}
