@@ -1,0 +1,132 @@
+// The command line. Everything it does goes through the programmatic API (runner.ts); this file parses
+// arguments, picks printers and sets the exit code: 0 fine, 1 --check found something, 2 usage error,
+// missing path, or a file that could not be processed.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from './config.js';
+import { FORMATS, errorLine, formatDiff, formatJson, formatText, type Format } from './reporters/index.js';
+import { formatSummary } from './reporters/summary.js';
+import { explainRule, formatRules } from './rules-doc.js';
+import { run } from './runner.js';
+import { VERSION } from './version.js';
+import { allTransforms, transformByCode } from '../transforms/index.js';
+
+const EPILOG = `Exit codes: 0 nothing to report (or a dry run / --write that went fine); 1 with --check, something would change or a finding was reported; 2 a usage error, a path that does not exist, or a file that could not be processed (every other file is still processed and reported).
+
+Suppress a finding with a comment on its line: "# bgsafe: ignore" or "# bgsafe: ignore[BGS001,BGS002]". Suppressions that silence nothing are listed in the summary.
+
+Configuration: [tool.bgsafe] in the nearest pyproject.toml (searched upward from each file) with select, ignore, unsafe-fixes, exclude; command-line flags win.
+
+Examples:
+  bgsafe my_addon/                      dry run: print the diff, nothing is written
+  bgsafe my_addon/ | git apply          apply the reviewed diff with git
+  bgsafe --write my_addon/              apply the fixes in place
+  bgsafe --check addons/*/              for CI: exit 1 if anything would change
+  bgsafe --format json addons/ > r.json one JSON report for a whole batch
+  bgsafe rules                          list the rules
+  bgsafe explain BGS001                 one rule's documentation`;
+
+function list(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const arr = Array.isArray(v) ? v : [v];
+  return arr.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exit = 0;
+  const parser = yargs(argv)
+    .scriptName('bgsafe')
+    .usage('$0 [paths..]\n\nFind and fix Blender add-on code that breaks under `blender --background`.\nBy default a dry run: the unified diff of every change goes to stdout, a summary to stderr.')
+    .command(
+      '$0 [paths..]',
+      'check files and folders (a dry run unless --write)',
+      (y: Argv) =>
+        y
+          .positional('paths', { type: 'string', array: true, describe: 'Python files or folders (searched for *.py; .git, __pycache__, virtualenvs and node_modules are skipped). Default: .' })
+          .option('write', { alias: 'w', type: 'boolean', default: false, describe: 'apply the fixes in place (atomic: temporary file, then rename; file mode kept)' })
+          .option('check', { type: 'boolean', default: false, describe: 'exit 1 when anything would change or any finding is reported (for CI and pre-commit)' })
+          .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json)' })
+          .option('select', { type: 'string', array: true, describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
+          .option('ignore', { type: 'string', array: true, describe: 'leave out these rules: codes, slugs or prefixes' })
+          .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
+          .option('exclude', { type: 'string', array: true, describe: 'glob patterns of files or folders to skip, relative to the current folder' })
+          .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' }),
+      async (args) => {
+        const format = args.format as Format;
+        const paths = (args.paths as string[] | undefined) ?? [];
+        const report = await run({
+          paths: paths.length > 0 ? paths : ['.'],
+          write: args.write as boolean,
+          select: list(args.select),
+          ignore: list(args.ignore),
+          unsafeFixes: args['unsafe-fixes'] as boolean | undefined,
+          exclude: list(args.exclude),
+          config: args.config as boolean,
+        });
+        const mode = { write: args.write as boolean, check: args.check as boolean };
+        if (format === 'json') process.stdout.write(formatJson(report, mode, VERSION));
+        else if (format === 'text') process.stdout.write(formatText(report));
+        else if (!mode.write) process.stdout.write(formatDiff(report));
+        if (format !== 'json') {
+          if (!args.quiet) process.stderr.write(formatSummary(report, { write: mode.write, format }));
+          else for (const e of report.errors) process.stderr.write(`${errorLine(e)}\n`);
+        }
+        if (report.errors.length > 0) exit = 2;
+        else if (mode.check) {
+          const remaining = mode.write ? report.files.some((f) => f.findings.some((x) => x.fixStatus !== 'applied')) : report.summary.findings > 0 || report.summary.filesChanged > 0;
+          if (remaining) exit = 1;
+        }
+      },
+    )
+    .command(
+      'rules',
+      'list the rules: code, slug, fix safety, on by default, summary',
+      (y: Argv) => y.option('format', { choices: ['text', 'json'], default: 'text' }),
+      (args) => {
+        if (args.format === 'json') {
+          const rows = allTransforms.map((t) => ({ code: t.code, slug: t.slug, summary: t.summary, fix: t.fixKind, defaultEnabled: t.defaultEnabled }));
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        } else process.stdout.write(formatRules(allTransforms));
+      },
+    )
+    .command(
+      'explain <rule>',
+      "print one rule's documentation (by code or slug)",
+      (y: Argv) => y.positional('rule', { type: 'string', describe: 'a rule code (BGS001) or slug' }),
+      (args) => {
+        const t = transformByCode(String(args.rule));
+        if (!t) throw new UsageError(`unknown rule "${String(args.rule)}" (see \`bgsafe rules\`)`);
+        process.stdout.write(explainRule(t));
+      },
+    )
+    .strict()
+    .epilog(EPILOG)
+    .help()
+    .alias('h', 'help')
+    .version(VERSION)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  await parser.parseAsync();
+  return exit;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'YError')) {
+      process.stderr.write(`bgsafe: ${e.message}\nRun \`bgsafe --help\` for usage.\n`);
+    } else {
+      const err = e as Error;
+      process.stderr.write(`bgsafe: internal error: ${err?.message ?? String(e)}\nPlease report it${process.env.BGSAFE_DEBUG ? '' : ' (set BGSAFE_DEBUG=1 for the stack trace)'}.\n`);
+      if (process.env.BGSAFE_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

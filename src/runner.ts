@@ -1,0 +1,233 @@
+// The programmatic API the CLI is built on: discover files, resolve config, run the fix loop on each,
+// and (with write) write changed files atomically. Nothing here prints.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, ConfigResolver, selectRules, type FileConfig } from './config.js';
+import { discover, makeExcluder, type DiscoveredFile } from './discover.js';
+import { processSource } from './engine.js';
+import { decodeSource, encodeSource, writeAtomic } from './files.js';
+import type { FileError, ReportedFinding, Transform } from './types.js';
+import { allTransforms } from '../transforms/index.js';
+
+export interface RunOptions {
+  /** Files and folders to process. */
+  paths: string[];
+  /** Folder that relative paths, and the paths in reports, are relative to. Default: process.cwd(). */
+  cwd?: string;
+  /** Write fixed files in place (otherwise a dry run). */
+  write?: boolean;
+  /** Rule codes, slugs or prefixes; replaces the config file's `select`. */
+  select?: string[];
+  /** Rule codes, slugs or prefixes to leave out; replaces the config file's `ignore`. */
+  ignore?: string[];
+  /** Apply fixes marked unsafe; replaces the config file's `unsafe-fixes`. */
+  unsafeFixes?: boolean;
+  /** Glob patterns of files or folders to skip (relative to cwd), added to the config file's. */
+  exclude?: string[];
+  /** Read [tool.bgsafe] from pyproject.toml files (default true). */
+  config?: boolean;
+  /** The rules to choose from (default: all of bgsafe's). */
+  transforms?: Transform[];
+}
+
+export interface FileReport {
+  /** Path relative to cwd, with forward slashes (as in diffs and reports). */
+  path: string;
+  absPath: string;
+  addon: string;
+  /** The source as read and as fixed (equal when nothing changed). */
+  original: string;
+  output: string;
+  changed: boolean;
+  written: boolean;
+  fixesApplied: number;
+  findings: ReportedFinding[];
+  errors: FileError[];
+  unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+}
+
+export interface AddonSummary {
+  name: string;
+  root: string;
+  files: number;
+  changed: number;
+  findings: number;
+  errors: number;
+}
+
+export interface RunReport {
+  files: FileReport[];
+  /** Errors for paths and configuration, and every file's errors. */
+  errors: FileError[];
+  unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+  addons: AddonSummary[];
+  summary: {
+    filesScanned: number;
+    filesChanged: number;
+    filesWritten: number;
+    fixesApplied: number;
+    findings: number;
+    findingsByRule: Record<string, number>;
+    errors: number;
+  };
+}
+
+export function displayPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  return (rel === '' ? path.basename(abs) : rel).split(path.sep).join('/');
+}
+
+export async function run(options: RunOptions): Promise<RunReport> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const catalogue = options.transforms ?? allTransforms;
+  const knownCodes = new Set(allTransforms.map((t) => t.code));
+  const errors: FileError[] = [];
+  const report: RunReport = {
+    files: [],
+    errors,
+    unusedSuppressions: [],
+    addons: [],
+    summary: { filesScanned: 0, filesChanged: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
+  };
+  const useConfig = options.config !== false;
+  const resolver = new ConfigResolver();
+  const cliExclude = makeExcluder(options.exclude ?? [], cwd);
+  const configFor = (dir: string): FileConfig | null => (useConfig ? resolver.forDir(dir) : null);
+  const badConfigs = new Set<string>();
+  const safeConfigFor = (dir: string): FileConfig | null | 'error' => {
+    try {
+      return configFor(dir);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (!badConfigs.has(e.file)) {
+        badConfigs.add(e.file);
+        errors.push({ path: displayPath(e.file, cwd), kind: 'config', message: e.message, line: e.line, column: e.column });
+      }
+      return 'error';
+    }
+  };
+  // Config excludes apply while walking folders, relative to the config's own folder.
+  const excluders = new Map<string, (abs: string, isDir: boolean) => boolean>();
+  const exclude = (abs: string, isDir: boolean): boolean => {
+    if (cliExclude(abs, isDir)) return true;
+    const cfg = safeConfigFor(path.dirname(abs));
+    if (!cfg || cfg === 'error' || !cfg.exclude) return false;
+    let ex = excluders.get(cfg.source);
+    if (!ex) {
+      ex = makeExcluder(cfg.exclude, cfg.root);
+      excluders.set(cfg.source, ex);
+    }
+    return ex(abs, isDir);
+  };
+  const { files, problems } = await discover(options.paths, cwd, exclude);
+  for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
+
+  const rulesCache = new Map<string, { rules: Transform[]; unsafe: boolean }>();
+  const rulesFor = (cfg: FileConfig | null): { rules: Transform[]; unsafe: boolean } => {
+    const key = cfg?.source ?? '';
+    let hit = rulesCache.get(key);
+    if (!hit) {
+      hit = {
+        rules: selectRules(catalogue, options.select ?? cfg?.select, options.ignore ?? cfg?.ignore),
+        unsafe: options.unsafeFixes ?? cfg?.unsafeFixes ?? false,
+      };
+      rulesCache.set(key, hit);
+    }
+    return hit;
+  };
+
+  const addons = new Map<string, AddonSummary>();
+  for (const f of files) {
+    const fr = await processFile(f, cwd, safeConfigFor, rulesFor, knownCodes, options.write === true);
+    if (!fr) continue;
+    report.files.push(fr);
+    const key = f.addonRoot;
+    let a = addons.get(key);
+    if (!a) {
+      a = { name: f.addon, root: displayPath(f.addonRoot, cwd), files: 0, changed: 0, findings: 0, errors: 0 };
+      addons.set(key, a);
+    }
+    a.files++;
+    if (fr.changed) a.changed++;
+    a.findings += fr.findings.length;
+    a.errors += fr.errors.length;
+  }
+  report.addons = [...addons.values()];
+  for (const fr of report.files) {
+    errors.push(...fr.errors);
+    report.unusedSuppressions.push(...fr.unusedSuppressions);
+    report.summary.filesScanned++;
+    if (fr.changed) report.summary.filesChanged++;
+    if (fr.written) report.summary.filesWritten++;
+    report.summary.fixesApplied += fr.fixesApplied;
+    for (const finding of fr.findings) {
+      report.summary.findings++;
+      report.summary.findingsByRule[finding.code] = (report.summary.findingsByRule[finding.code] ?? 0) + 1;
+    }
+  }
+  report.summary.errors = errors.length;
+  return report;
+}
+
+async function processFile(
+  f: DiscoveredFile,
+  cwd: string,
+  configFor: (dir: string) => FileConfig | null | 'error',
+  rulesFor: (cfg: FileConfig | null) => { rules: Transform[]; unsafe: boolean },
+  knownCodes: Set<string>,
+  write: boolean,
+): Promise<FileReport | null> {
+  const display = displayPath(f.absPath, cwd);
+  const base: FileReport = {
+    path: display,
+    absPath: f.absPath,
+    addon: f.addon,
+    original: '',
+    output: '',
+    changed: false,
+    written: false,
+    fixesApplied: 0,
+    findings: [],
+    errors: [],
+    unusedSuppressions: [],
+  };
+  const cfg = configFor(path.dirname(f.absPath));
+  if (cfg === 'error') {
+    base.errors.push({ path: display, kind: 'config', message: 'not processed: its pyproject.toml has an error (see above)' });
+    return base;
+  }
+  let bytes: Buffer;
+  let mtimeMs: number;
+  try {
+    bytes = await fs.readFile(f.absPath);
+    mtimeMs = (await fs.stat(f.absPath)).mtimeMs;
+  } catch (e) {
+    base.errors.push({ path: display, kind: 'read', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    return base;
+  }
+  const decoded = decodeSource(bytes);
+  const { rules, unsafe } = rulesFor(cfg);
+  const result = processSource(display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes });
+  const fr: FileReport = {
+    ...base,
+    original: decoded.text,
+    output: result.output,
+    changed: result.changed,
+    fixesApplied: result.fixesApplied,
+    findings: result.findings,
+    errors: result.errors,
+    unusedSuppressions: result.unusedSuppressions,
+  };
+  if (write && result.changed) {
+    try {
+      const now = await fs.stat(f.absPath);
+      if (now.mtimeMs !== mtimeMs) throw Object.assign(new Error('the file changed while bgsafe ran; run bgsafe again'), { code: 'CHANGED' });
+      await writeAtomic(f.absPath, encodeSource(result.output, decoded));
+      fr.written = true;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      fr.errors.push({ path: display, kind: 'write', message: `not written: ${err.code === 'CHANGED' ? err.message : err.code ?? err.message}` });
+    }
+  }
+  return fr;
+}
