@@ -42,16 +42,21 @@ export function collectFindings(
 ): Finding[] {
   const findings: Finding[] = [];
   const starts = lineStarts(source);
-  const indentUnit = detectIndentUnit(tree, source);
-  const newline = detectNewline(source);
+  // Computed on first use: most files need neither.
+  let indentUnit: string | undefined;
+  let newline: string | undefined;
   for (const t of transforms) {
     if (!t.prefilter.some((s) => source.includes(s))) continue;
     const ctx: TransformContext = {
       path,
       source,
       tree,
-      indentUnit,
-      newline,
+      get indentUnit() {
+        return (indentUnit ??= detectIndentUnit(tree, source));
+      },
+      get newline() {
+        return (newline ??= detectNewline(source));
+      },
       matches: (q, node) => queryMatches(q, node ?? tree.rootNode),
       report: (r) => {
         const start = r.start ?? r.node?.startIndex ?? 0;

@@ -1,1 +1,12 @@
-export const x = 1;
+// bgsafe's programmatic API: what the CLI itself is built on.
+export { run, displayPath } from './runner.js';
+export type { RunOptions, RunReport, FileReport, AddonSummary } from './runner.js';
+export { processSource, MAX_PASSES } from './engine.js';
+export type { ProcessOptions, SourceResult } from './engine.js';
+export { fileDiff, formatDiff, formatText, formatJson, toJson, JSON_SCHEMA_VERSION } from './reporters/index.js';
+export { formatSummary } from './reporters/summary.js';
+export { selectRules, ConfigError, UsageError } from './config.js';
+export { decodeSource, encodeSource, readSource, writeAtomic } from './files.js';
+export { VERSION } from './version.js';
+export { allTransforms, transformByCode } from '../transforms/index.js';
+export type * from './types.js';

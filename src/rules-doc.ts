@@ -38,3 +38,9 @@ export function explainRule(t: Transform): string {
     '',
   ].join('\n');
 }
+
+/** The Markdown table of rules in README.md (kept current by `npm run docs`, checked by a test). */
+export function ruleTable(rules: Transform[]): string {
+  const rows = rules.map((t) => `| ${t.code} | \`${t.slug}\` | ${t.summary.replace(/\|/g, '\\|')} | ${fixLabel(t)} | ${t.defaultEnabled ? 'yes' : 'no'} |`);
+  return `| Code | Slug | What it finds | Fix | On by default |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
+}

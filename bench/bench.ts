@@ -1,0 +1,57 @@
+// `npm run bench`: speed and memory over the Python files Debian's Blender ships
+// (/usr/share/blender/scripts), or over the paths given. Reports ratios measured within this one run,
+// since the machines are shared and noisy: the prefilter's saving, and the cost of the rules over a bare parse.
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { processSource } from '../src/engine.js';
+import { decodeSource } from '../src/files.js';
+import { parsePython } from '../src/parse.js';
+import { run } from '../src/runner.js';
+import { allTransforms } from '../transforms/index.js';
+import type { Transform } from '../src/types.js';
+
+const paths = process.argv.slice(2);
+const target = paths.length > 0 ? paths : ['/usr/share/blender/scripts'];
+if (!target.every((p) => existsSync(p))) {
+  process.stderr.write(`bench: ${target.join(', ')} not found (install Debian's blender, or name folders of .py files)\n`);
+  process.exit(2);
+}
+
+function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const files = execFileSync('find', [...target, '-name', '*.py', '-type', 'f']).toString().trim().split('\n');
+const texts = files.map((f) => decodeSource(readFileSync(f)).text);
+const bytes = texts.reduce((n, t) => n + t.length, 0);
+
+// Warm up the parser and the query cache.
+for (const t of texts.slice(0, 20)) processSource('warm.py', t, { transforms: allTransforms, unsafeFixes: false });
+
+let t0 = process.hrtime.bigint();
+for (const t of texts) parsePython(t);
+const parseOnly = ms(t0);
+
+t0 = process.hrtime.bigint();
+for (const [i, t] of texts.entries()) processSource(files[i], t, { transforms: allTransforms, unsafeFixes: false });
+const withPrefilter = ms(t0);
+
+const noPrefilter: Transform[] = allTransforms.map((r) => ({ ...r, prefilter: [''] }));
+t0 = process.hrtime.bigint();
+for (const [i, t] of texts.entries()) processSource(files[i], t, { transforms: noPrefilter, unsafeFixes: false });
+const withoutPrefilter = ms(t0);
+
+t0 = process.hrtime.bigint();
+const report = await run({ paths: target, config: false });
+const endToEnd = ms(t0);
+
+const rssMb = process.resourceUsage().maxRSS / 1024;
+const line = (k: string, v: string): void => void process.stdout.write(`${k.padEnd(44)} ${v}\n`);
+line('files / characters', `${files.length} / ${(bytes / 1e6).toFixed(1)} M`);
+line('parse only (tree-sitter)', `${parseOnly.toFixed(0)} ms`);
+line('all rules, with prefilter', `${withPrefilter.toFixed(0)} ms (${(files.length / (withPrefilter / 1000)).toFixed(0)} files/s)`);
+line('all rules, every file parsed (no prefilter)', `${withoutPrefilter.toFixed(0)} ms`);
+line('run() end to end (read, discover, diff-ready)', `${endToEnd.toFixed(0)} ms, ${report.summary.findings} findings`);
+line('ratio: no prefilter / prefilter', `${(withoutPrefilter / withPrefilter).toFixed(2)}x`);
+line('ratio: rules without prefilter / parse only', `${(withoutPrefilter / parseOnly).toFixed(2)}x`);
+line('peak RSS', `${rssMb.toFixed(0)} MiB`);
