@@ -60,16 +60,23 @@ export function wrapStatements(
     return [{ start: wsStart, end: first.startIndex, text: `${nl}${inner}${header}${nl}${inner}${unit}` }];
   }
   const indent = lineIndent(source, first.startIndex);
+  // A block indented with tabs gets a tab more even in a file that mostly uses spaces (and the other
+  // way round is left to the file's unit): mixing them on one line could make Python's TabError.
+  const localUnit = indent.length > 0 && /^\t+$/.test(indent) ? '\t' : unit;
   const strings = stringRanges(ctx);
-  const edits: Edit[] = [];
-  const firstLine = lineStartOf(source, first.startIndex);
-  edits.push({ start: firstLine, end: firstLine, text: `${indent}${header}${nl}${unit}` });
-  let at = source.indexOf('\n', firstLine);
+  // The header goes where the first statement starts, so the line keeps its own indent before it.
+  const edits: Edit[] = [{ start: first.startIndex, end: first.startIndex, text: `${header}${nl}${indent}${localUnit}` }];
+  let at = source.indexOf('\n', first.startIndex);
   while (at >= 0 && at + 1 < last.endIndex) {
     const ls = at + 1;
     const lineEnd = lineEndOf(source, ls);
     const blank = /^[ \t]*$/.test(source.slice(ls, lineEnd));
-    if (!blank && !insideAny(ls, strings)) edits.push({ start: ls, end: ls, text: unit });
+    if (!blank && !insideAny(ls, strings)) {
+      // Lines of the block (nested bodies, comments) get the unit after the block's indent; continuation
+      // lines indented less than the block (inside brackets or after a backslash) get it at the start.
+      const pos = source.startsWith(indent, ls) ? ls + indent.length : ls;
+      edits.push({ start: pos, end: pos, text: localUnit });
+    }
     at = source.indexOf('\n', ls);
   }
   return edits;
@@ -107,29 +114,38 @@ export function importsModule(root: SyntaxNode, name: string): boolean {
 }
 
 /**
- * An edit that adds `import <name>` to the module, after its last top-level import (or after the
- * docstring and `from __future__` imports when there is none). Null if the module already imports it.
+ * An edit that adds `import <name>` to the module: after the first run of top-level imports (or after the
+ * docstring and `from __future__` imports when there is none, else before the first statement).
+ * `before`, where given, is the offset of the first use the import must precede: imports starting at or
+ * after it are not used as the anchor. Null if the module already imports it.
  */
-export function ensureImport(ctx: TransformContext, name: string): Edit | null {
+export function ensureImport(ctx: TransformContext, name: string, before?: number): Edit | null {
   const root = ctx.tree.rootNode;
   if (importsModule(root, name)) return null;
+  const limit = before ?? Infinity;
+  const isImport = (n: SyntaxNode): boolean =>
+    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
+  const statements = root.namedChildren.filter((n) => n.type !== 'comment');
   let anchor: SyntaxNode | null = null;
-  for (const stmt of root.namedChildren) {
-    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement') {
-      anchor = stmt;
-    } else if (stmt.type === 'comment') {
-      continue;
-    } else if (anchor === null && stmt.type === 'expression_statement' && stmt.firstNamedChild?.type === 'string' && stmt.id === root.firstNamedChild?.id) {
-      anchor = stmt; // the docstring
-    } else {
-      break;
+  // The last statement of the first run of imports (e.g. after `bl_info = {...}`), if it comes before `before`.
+  const firstImport = statements.findIndex(isImport);
+  if (firstImport >= 0) {
+    for (let i = firstImport; i < statements.length && isImport(statements[i]); i++) {
+      if (statements[i].endIndex > limit) break;
+      anchor = statements[i];
+    }
+  }
+  if (!anchor) {
+    const doc = statements[0];
+    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string' && doc.endIndex <= limit) {
+      anchor = doc; // the docstring
     }
   }
   if (anchor) {
     const end = lineEndOf(ctx.source, anchor.endIndex);
     return { start: end, end, text: `${ctx.newline}import ${name}` };
   }
-  const firstCode = root.namedChildren.find((n) => n.type !== 'comment');
+  const firstCode = statements[0];
   const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
   const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
   return { start: at, end: at, text: `${lead}import ${name}${ctx.newline}` };

@@ -52,24 +52,16 @@ function calledNames(fn: SyntaxNode): Set<string> {
 export interface RunInfo {
   /** Functions that run while the add-on loads: `register` and all it calls by name in this file. */
   registerReached: Set<number>;
+  /** Functions that run while the add-on is disabled: `unregister` and all it calls by name in this file. */
+  unregisterReached: Set<number>;
 }
 
 const runInfoCache = new WeakMap<object, RunInfo>();
 
-/** The functions of a module that run while the add-on registers: register() and what it calls. */
-export function runInfo(root: SyntaxNode): RunInfo {
-  const cached = runInfoCache.get(root);
-  if (cached) return cached;
-  const moduleDefs = definedFunctions(root);
+/** Ids of the functions reached from `starts` by plain `name(...)` calls: local defs first, then the module's. */
+function reachFrom(moduleDefs: Map<string, SyntaxNode>, starts: SyntaxNode[]): Set<number> {
   const reached = new Set<number>();
-  const queue: SyntaxNode[] = [];
-  const start = moduleDefs.get('register');
-  if (start) queue.push(start);
-  // Module-level calls run at import too: functions called at module level are reached as well.
-  for (const name of calledNames(root)) {
-    const def = moduleDefs.get(name);
-    if (def) queue.push(def);
-  }
+  const queue = [...starts];
   while (queue.length > 0) {
     const fn = queue.pop()!;
     if (reached.has(fn.id)) continue;
@@ -80,9 +72,68 @@ export function runInfo(root: SyntaxNode): RunInfo {
       if (def && !reached.has(def.id)) queue.push(def);
     }
   }
-  const info = { registerReached: reached };
+  return reached;
+}
+
+/** The functions of a module that run while the add-on registers (register() and what it calls) and
+ *  while it is disabled (unregister() and what it calls). */
+export function runInfo(root: SyntaxNode): RunInfo {
+  const cached = runInfoCache.get(root);
+  if (cached) return cached;
+  const moduleDefs = definedFunctions(root);
+  const starts: SyntaxNode[] = [];
+  const start = moduleDefs.get('register');
+  if (start) starts.push(start);
+  // Module-level calls run at import too: functions called at module level are reached as well.
+  for (const name of calledNames(root)) {
+    const def = moduleDefs.get(name);
+    if (def) starts.push(def);
+  }
+  const stop = moduleDefs.get('unregister');
+  const info = {
+    registerReached: reachFrom(moduleDefs, starts),
+    unregisterReached: stop ? reachFrom(moduleDefs, [stop]) : new Set<number>(),
+  };
   runInfoCache.set(root, info);
   return info;
+}
+
+const namedReachCache = new WeakMap<object, Map<string, Set<number>>>();
+
+/**
+ * Ids of the functions whose own name matches `pattern` (module-level functions and methods alike), and
+ * of the module-level functions they call by name. For code that runs at load without being reached
+ * from this file's register(): `register_keymaps()` called from another module, a class's `register`.
+ */
+export function functionsNamedLike(root: SyntaxNode, pattern: RegExp): Set<number> {
+  let byPattern = namedReachCache.get(root);
+  if (!byPattern) {
+    byPattern = new Map();
+    namedReachCache.set(root, byPattern);
+  }
+  const key = `${pattern.source}/${pattern.flags}`;
+  const cached = byPattern.get(key);
+  if (cached) return cached;
+  const starts = root.descendantsOfType('function_definition').filter((fn) => {
+    const name = functionName(fn);
+    return name !== null && pattern.test(name);
+  });
+  const reached = reachFrom(definedFunctions(root), starts);
+  byPattern.set(key, reached);
+  return reached;
+}
+
+function rootOf(node: SyntaxNode): SyntaxNode {
+  let root = node;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/** 'unregister' when the code at `node` runs in unregister() or a function it reaches; else null. */
+export function unloadTimeContext(node: SyntaxNode): 'unregister' | null {
+  const fn = enclosingFunction(node);
+  if (!fn || fn.type === 'lambda') return null;
+  return runInfo(rootOf(node)).unregisterReached.has(fn.id) ? 'unregister' : null;
 }
 
 /**
@@ -94,9 +145,7 @@ export function loadTimeContext(node: SyntaxNode): 'import' | 'register' | null 
   const fn = enclosingFunction(node);
   if (!fn) return 'import';
   if (fn.type === 'lambda') return null;
-  let root: SyntaxNode = node;
-  while (root.parent) root = root.parent;
-  return runInfo(root).registerReached.has(fn.id) ? 'register' : null;
+  return runInfo(rootOf(node)).registerReached.has(fn.id) ? 'register' : null;
 }
 
 /** The statement holding `node` whose parent is a block or the module. */
