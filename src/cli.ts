@@ -46,10 +46,10 @@ async function main(argv: string[]): Promise<number> {
           .option('write', { alias: 'w', type: 'boolean', default: false, describe: 'apply the fixes in place (atomic: temporary file, then rename; file mode kept)' })
           .option('check', { type: 'boolean', default: false, describe: 'exit 1 when anything would change or any finding is reported (for CI and pre-commit)' })
           .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json)' })
-          .option('select', { type: 'string', array: true, describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
-          .option('ignore', { type: 'string', array: true, describe: 'leave out these rules: codes, slugs or prefixes' })
+          .option('select', { type: 'string', describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
+          .option('ignore', { type: 'string', describe: 'leave out these rules: codes, slugs or prefixes' })
           .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
-          .option('exclude', { type: 'string', array: true, describe: 'glob patterns of files or folders to skip, relative to the current folder' })
+          .option('exclude', { type: 'string', describe: 'glob patterns of files or folders to skip, relative to the current folder' })
           .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' }),
       async (args) => {

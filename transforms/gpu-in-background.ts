@@ -124,7 +124,7 @@ function reachedUnguarded(ctx: TransformContext): Set<number> {
     calls.get(key)!.push(name.text);
   }
   const moduleDefs = defs.get(root.id) ?? new Map<string, SyntaxNode>();
-  const queue: SyntaxNode[] = [];
+  const queue: SyntaxNode[] = [...classRegisterMethods(ctx)];
   const register = moduleDefs.get('register');
   if (register) queue.push(register);
   for (const name of calls.get(root.id) ?? []) {
@@ -146,19 +146,35 @@ function reachedUnguarded(ctx: TransformContext): Set<number> {
   return reached;
 }
 
+/** `register` methods of classes: `bpy.utils.register_class` calls a class's `register()` classmethod. */
+function classRegisterMethods(ctx: TransformContext): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const { def, name } of ctx.matches(FUNCTION_QUERY)) {
+    if (name.text !== 'register') continue;
+    let holder = def.parent;
+    if (holder?.type === 'decorated_definition') holder = holder.parent;
+    if (holder?.type === 'block' && holder.parent?.type === 'class_definition') out.push(def);
+  }
+  return out;
+}
+
 /** Where `node` runs while the add-on loads, in words; null where it does not run then. */
 function loadTimeWhere(ctx: TransformContext, node: SyntaxNode): string | null {
-  const when = loadTimeContext(node);
-  if (when === 'import') {
+  if (loadTimeContext(node) === 'import') {
     const cls = enclosingClass(node);
     const name = cls?.childForFieldName('name')?.text;
     return name ? `in the body of class \`${name}\`` : 'at module level';
   }
-  if (when !== 'register') return null;
-  const fn = enclosingFunction(node)!;
-  if (!reachedUnguarded(ctx).has(fn.id)) return null;
+  // register() and what it calls (loadTimeContext's 'register'), minus calls made only when not in
+  // background mode, plus classes' register() methods.
+  const fn = enclosingFunction(node);
+  if (!fn || fn.type === 'lambda' || !reachedUnguarded(ctx).has(fn.id)) return null;
   const name = fn.childForFieldName('name')?.text ?? '?';
-  return name === 'register' ? 'in `register()`' : `in \`${name}()\`, which runs while the add-on loads`;
+  const cls = enclosingFunction(fn) ? null : enclosingClass(fn);
+  if (cls && name === 'register') {
+    return `in \`${cls.childForFieldName('name')?.text ?? '?'}.register()\` (\`bpy.utils.register_class\` calls it)`;
+  }
+  return name === 'register' ? 'in `register()`' : `in \`${name}()\` (called while the add-on loads)`;
 }
 
 function shortText(node: SyntaxNode): string {
@@ -253,13 +269,16 @@ export const gpuInBackground: Transform = {
       'an earlier `if bpy.app.background: return`, `… if not bpy.app.background else None`, a call from `register()` ' +
       'made only when not in background mode) or inside a `try` with an `except`.',
     whyItBreaks:
-      '`blender --background` has no GPU context. Measured with `blender -b` in Blender 4.3.2: every call above raises ' +
-      `\`${ERROR_TEXT}\` (\`import gpu\` itself works), so an add-on doing it at import or in \`register()\` fails to ` +
-      'load. Blender 3.4.1 raises the same `SystemError` for `from_builtin`, `create_from_info`, `GPUShader`, ' +
-      '`GPUOffScreen`, `GPUTexture`, `GPUFrameBuffer`, `GPUUniformBuf` and `GPUIndexBuf`, and crashes outright ' +
-      '(segmentation fault) for `GPUVertBuf`, `gpu.texture.from_image`, `gpu.state.*`, `gpu.matrix.*` and ' +
-      '`gpu.platform.renderer_get/vendor_get/version_get`; `batch_for_shader` there fails with ' +
-      '`AttributeError: \'NoneType\' object has no attribute \'attrs_info_get\'` once the shader is `None`.',
+      '`blender --background` has no GPU context (`import gpu` itself works). Measured with `blender -b`: in Blender ' +
+      `4.3.2 every call above raises \`${ERROR_TEXT}\` (\`gpu.texture.from_image\` crashes Blender with a ` +
+      'segmentation fault instead), so an add-on doing it at import or in `register()` fails to load. Blender 3.4.1 ' +
+      'raises the same `SystemError` for `from_builtin`, `GPUShader`, `GPUOffScreen`, `GPUTexture`, `GPUFrameBuffer`, ' +
+      '`GPUUniformBuf` and `GPUIndexBuf`; it crashes (segmentation fault, exit 139) for `create_from_info`, ' +
+      '`GPUVertBuf`, `gpu.texture.from_image`, `gpu.state.*`, `gpu.matrix.*`, `gpu_extras.presets.*` and ' +
+      '`gpu.platform.renderer_get/vendor_get/version_get`; `batch_for_shader` fails with ' +
+      '`AttributeError: \'NoneType\' object has no attribute \'attrs_info_get\'` for the `None` shader it gets there. ' +
+      '(In 3.4.1 `GPUVertFormat`, `gpu.capabilities.*` and `gpu.platform.backend_type_get/device_type_get` still work; ' +
+      'they are reported because 4.3.2 refuses them.)',
     example: {
       before:
         'import bpy\nimport gpu\nfrom gpu_extras.batch import batch_for_shader\n\n' +
@@ -283,13 +302,13 @@ export const gpuInBackground: Transform = {
   messages: {
     gpuCall:
       `\`{call}\` {where} needs a GPU context, which \`blender --background\` does not have: it raises \`${ERROR_TEXT}\` ` +
-      '(or crashes Blender 3.4.1) and the add-on fails to load. Fix: {fix}.',
+      'in Blender 4.3.2 (some of these crash Blender 3.4.1 outright), and the add-on fails to load. Fix: {fix}.',
     gpuObjectUse:
       '`{call}` {where} uses `{object}`, a GPU object created while the add-on loads; in background mode that object ' +
       'cannot be created (guarded, it is `None`), so this call fails and the add-on fails to load. Fix: {fix}.',
     gpuCallManual:
       `\`{call}\` {where} needs a GPU context, which \`blender --background\` does not have: it raises \`${ERROR_TEXT}\` ` +
-      '(or crashes Blender 3.4.1) and the add-on fails to load. Not fixed automatically because {reason}. By hand: {manual}.',
+      'in Blender 4.3.2 (some of these crash Blender 3.4.1 outright), and the add-on fails to load. Not fixed automatically because {reason}. By hand: {manual}.',
     gpuObjectUseManual:
       '`{call}` {where} uses `{object}`, a GPU object created while the add-on loads; in background mode that object ' +
       'cannot be created (guarded, it is `None`), so this call fails. Not fixed automatically because {reason}. By hand: {manual}.',

@@ -3,6 +3,7 @@
 // first `kc.keymaps…` raises and register() stops half-way. The fix binds the key config to a name and
 // wraps the statements that use it (and the names derived from it) in `if kc:`.
 import { wrapStatements } from '../src/python/edits.js';
+import { lineStartOf } from '../src/python/source.js';
 import {
   enclosingFunction,
   functionsNamedLike,
@@ -38,9 +39,9 @@ const KEYMAP_TOOL_CLASS_QUERY = `(
     body: (block (expression_statement (assignment left: (identifier) @_attribute))))
   (#eq? @_attribute "bl_keymap"))`;
 
-/** Functions that, by their name, run while an add-on loads or unloads even when this file's
- *  register() does not call them (a submodule's `register_keymaps()`, a class's `register`). */
-const KEYMAP_FUNCTION_NAME = /^_*(un)?register|keymap|key_map|hotkey|shortcut/i;
+/** Module-level functions that, by their name, run while an add-on loads or unloads even when this
+ *  file's register() does not call them (a submodule's `register_keymaps()`); `draw…` functions are UI. */
+const KEYMAP_FUNCTION_NAME = /^(?!_*draw)(_*(un)?register|.*(keymap|key_map|hotkey|shortcut))/i;
 
 type When = 'import' | 'register' | 'unregister';
 
@@ -56,16 +57,21 @@ function whenItRuns(at: SyntaxNode): When | null {
   if (unload) return unload;
   const fn = enclosingFunction(node);
   if (!fn) return null;
+  // A class's `register()` / `unregister()` classmethods run from register_class / unregister_class.
+  const method = fn.childForFieldName('name')?.text ?? '';
+  const classBody = (fn.parent?.type === 'decorated_definition' ? fn.parent.parent : fn.parent)?.parent;
+  if (classBody?.type === 'class_definition' && (method === 'register' || method === 'unregister')) return method;
   let root = fn;
   while (root.parent) root = root.parent;
   if (!functionsNamedLike(root, KEYMAP_FUNCTION_NAME).has(fn.id)) return null;
   return /^_*unregister/i.test(fn.childForFieldName('name')?.text ?? '') ? 'unregister' : 'register';
 }
 
-const WHERE: Record<When, string> = {
-  import: 'at import',
-  register: 'in register()',
-  unregister: 'in unregister()',
+/** What stops half-way when the key-map code raises. */
+const STOPS: Record<When, string> = {
+  import: 'the add-on fails to import',
+  register: 'register() stops',
+  unregister: 'unregister() stops',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,6 +169,12 @@ function statementIn(block: SyntaxNode, node: SyntaxNode): SyntaxNode | null {
   return null;
 }
 
+/** True when a class body between `node` and `scope` holds `node` (its names are the class's own). */
+function insideClassBody(node: SyntaxNode, scope: SyntaxNode): boolean {
+  for (let p = node.parent; p && p.id !== scope.id; p = p.parent) if (p.type === 'class_definition') return true;
+  return false;
+}
+
 /** The function (not a lambda) that holds `node`, or the module. */
 function scopeOf(node: SyntaxNode): SyntaxNode {
   let fn = enclosingFunction(node);
@@ -238,6 +250,7 @@ function planFix(ctx: TransformContext, g: Group): Plan {
   }
 
   // The statements to wrap: from the first failing use to the last use of the tracked names.
+  if (g.block.type !== 'block' && g.block.type !== 'module') return { reason: 'the key config is used in several functions' };
   const first = statementIn(g.block, g.firstUse);
   if (!first) return { reason: 'the key config is used in a different block than the one that sets it' };
   if (g.binding && first.startIndex < g.binding.statement.endIndex) {
@@ -252,6 +265,9 @@ function planFix(ctx: TransformContext, g: Group): Plan {
       if (g.binding && node.text === g.name && !dereferenceOf(node)) continue;
       if (!inlineIds.has(node.id) && isGuarded(node, g.guarded)) continue;
       return { reason: `\`${node.text}\` is used before the key-map statements` };
+    }
+    if (scopeOf(node).id !== g.scope.id || insideClassBody(node, g.scope)) {
+      return { reason: `\`${node.text}\` is used inside another function or class` };
     }
     const stmt = statementIn(g.block, node);
     if (!stmt) return { reason: `\`${node.text}\` is used outside the block that holds the key-map statements` };
@@ -295,16 +311,25 @@ function planFix(ctx: TransformContext, g: Group): Plan {
   const at = head.text.indexOf(header);
   const exprText = g.inline[0].text;
   if (at < 0 || exprText.includes('\n')) return { reason: 'the key-config expression spans several lines' };
-  const indent = head.text.slice(head.text.lastIndexOf('\n', at) + 1, at);
-  const edits: Edit[] = [
+  // The `if` line's indent: from the inserted text where it opens a line, else the source line's own.
+  const lineOpen = head.text.lastIndexOf('\n', at);
+  const indent =
+    lineOpen >= 0
+      ? head.text.slice(lineOpen + 1, at)
+      : ctx.source.slice(lineStartOf(ctx.source, head.start), head.start) + head.text.slice(0, at);
+  if (!/^[ \t]*$/.test(indent)) return { reason: 'the key-map statements share a line with other code' };
+  let edits: Edit[] = [
     { ...head, text: `${head.text.slice(0, at)}${g.name} = ${exprText}${ctx.newline}${indent}${head.text.slice(at)}` },
     ...wrap.slice(1),
   ];
   for (const s of g.inline) {
-    if (edits.some((e) => e.start === e.end && e.start === s.startIndex)) {
-      return { reason: 'the key-config expression starts a continuation line' };
+    // An insert where the expression starts (the `if` header, an indent) goes in front of the name.
+    const before = edits.filter((e) => e.start === e.end && e.start === s.startIndex);
+    if (edits.some((e) => e.start < s.endIndex && e.end > s.startIndex)) {
+      return { reason: 'the key-config expression overlaps the re-indented lines' };
     }
-    edits.push({ start: s.startIndex, end: s.endIndex, text: g.name });
+    edits = edits.filter((e) => !before.includes(e));
+    edits.push({ start: s.startIndex, end: s.endIndex, text: `${before.map((e) => e.text).join('')}${g.name}` });
   }
   return { edits };
 }
@@ -403,21 +428,28 @@ export const keymapWithoutGuard: Transform = {
   messages: {
     unguardedKeyconfig:
       '`{name}` (`{expr}`) is None when the add-on is enabled at start-up in background mode (Blender 3.4) ' +
-      'or in Blender-as-a-module, so `{use}` {where} raises AttributeError and the add-on stops half-way; ' +
-      'the key-map statements go under `if {name}:`',
+      'or in Blender-as-a-module, so `{use}` raises AttributeError and {stops} half-way; the key-map ' +
+      'statements go under `if {name}:`',
     unguardedInline:
       '`{expr}` is None when the add-on is enabled at start-up in background mode (Blender 3.4) or in ' +
-      'Blender-as-a-module, so `{use}` {where} raises AttributeError and the add-on stops half-way; the ' +
-      'key config is bound to `{name}` and the key-map statements go under `if {name}:`',
-    unguardedNoFix:
+      'Blender-as-a-module, so `{use}` raises AttributeError and {stops} half-way; the key config is bound ' +
+      'to `{name}` and the key-map statements go under `if {name}:`',
+    unguardedKeyconfigNoFix:
+      '`{name}` (`{expr}`) is None when the add-on is enabled at start-up in background mode (Blender 3.4) ' +
+      'or in Blender-as-a-module, so `{use}` raises AttributeError and {stops} half-way. No automatic fix ' +
+      'because {reason}. By hand: put the statements that use `{name}`, and the key maps and items made ' +
+      'from it, under `if {name}:` (with `{name}` set to the key config before it), and keep anything ' +
+      'needed after them outside the `if`',
+    unguardedInlineNoFix:
       '`{expr}` is None when the add-on is enabled at start-up in background mode (Blender 3.4) or in ' +
-      'Blender-as-a-module, so `{use}` {where} raises AttributeError and the add-on stops half-way. No ' +
-      'automatic fix because {reason}: by hand, bind the key config to a name (`kc = {expr}`) and put every ' +
-      'statement that uses it, and the key maps and items made from it, under `if kc:`',
+      'Blender-as-a-module, so `{use}` raises AttributeError and {stops} half-way. No automatic fix because ' +
+      '{reason}. By hand: bind it to a name (`kc = {expr}`), use `kc` instead, put the statements that use ' +
+      'it, and the key maps and items made from it, under `if kc:`, and keep anything needed after them ' +
+      'outside the `if`',
     registerToolKeymap:
       '`{call}` registers a tool with `bl_keymap`, which reads the add-on key config; that is None when the ' +
       "add-on is enabled at start-up in background mode (Blender 3.4) and the call raises `AttributeError: " +
-      "'NoneType' object has no attribute 'keymaps'`. By hand, put this call and the matching " +
+      "'NoneType' object has no attribute 'keymaps'`. By hand: put this call and the matching " +
       '`unregister_tool({tool})` under the same check, `if bpy.context.window_manager.keyconfigs.addon:` ' +
       '(a tool registered on one side only makes unregister_tool raise)',
   },
@@ -500,15 +532,19 @@ export const keymapWithoutGuard: Transform = {
       });
     }
 
+    const reported = new Set<number>();
     for (const g of groups) {
+      // Two bindings in different branches (`if …: kc = …addon` / `else: kc = …user`) reach one use: one finding.
+      if (reported.has(g.firstUse.id)) continue;
+      reported.add(g.firstUse.id);
       const when = g.when;
-      const expr = g.binding ? g.binding.statement.childForFieldName('right')?.text ?? g.name : g.inline[0].text;
-      const keyconfig = g.binding ? expr : g.inline[0].text;
+      const keyconfig = g.binding ? g.binding.target.parent?.childForFieldName('right')?.text ?? g.name : g.inline[0].text;
       const use = `${g.firstUse.text.split('\n')[0]}`;
-      const data = { name: g.name, expr: keyconfig, use: use.length > 60 ? `${use.slice(0, 57)}...` : use, where: WHERE[when] };
+      const data = { name: g.name, expr: keyconfig, use: use.length > 60 ? `${use.slice(0, 57)}...` : use, stops: STOPS[when] };
       const plan = planFix(ctx, g);
       if ('reason' in plan) {
-        ctx.report({ messageId: 'unguardedNoFix', node: g.firstUse, data: { ...data, reason: plan.reason } });
+        const messageId = g.binding ? 'unguardedKeyconfigNoFix' : 'unguardedInlineNoFix';
+        ctx.report({ messageId, node: g.firstUse, data: { ...data, reason: plan.reason } });
         continue;
       }
       ctx.report({

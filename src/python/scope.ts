@@ -101,9 +101,9 @@ export function runInfo(root: SyntaxNode): RunInfo {
 const namedReachCache = new WeakMap<object, Map<string, Set<number>>>();
 
 /**
- * Ids of the functions whose own name matches `pattern` (module-level functions and methods alike), and
- * of the module-level functions they call by name. For code that runs at load without being reached
- * from this file's register(): `register_keymaps()` called from another module, a class's `register`.
+ * Ids of the module-level functions whose name matches `pattern`, and of the module-level functions they
+ * call by name. For code that runs at load without being reached from this file's register(), such as a
+ * submodule's `register_keymaps()` called from the package's `__init__.py`.
  */
 export function functionsNamedLike(root: SyntaxNode, pattern: RegExp): Set<number> {
   let byPattern = namedReachCache.get(root);
@@ -114,11 +114,9 @@ export function functionsNamedLike(root: SyntaxNode, pattern: RegExp): Set<numbe
   const key = `${pattern.source}/${pattern.flags}`;
   const cached = byPattern.get(key);
   if (cached) return cached;
-  const starts = root.descendantsOfType('function_definition').filter((fn) => {
-    const name = functionName(fn);
-    return name !== null && pattern.test(name);
-  });
-  const reached = reachFrom(definedFunctions(root), starts);
+  const moduleDefs = definedFunctions(root);
+  const starts = [...moduleDefs].filter(([name]) => pattern.test(name)).map(([, fn]) => fn);
+  const reached = reachFrom(moduleDefs, starts);
   byPattern.set(key, reached);
   return reached;
 }
