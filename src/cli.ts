@@ -9,6 +9,8 @@ import { formatSummary } from './reporters/summary.js';
 import { explainRule, formatRules } from './rules-doc.js';
 import { run } from './runner.js';
 import { VERSION } from './version.js';
+import { verifyCommand } from './verify/index.js';
+import type { CommandModule } from 'yargs';
 import { allTransforms, transformByCode } from '../transforms/index.js';
 
 const EPILOG = `Exit codes: 0 nothing to report (or a dry run / --write that went fine); 1 with --check, something would change or a finding was reported; 2 a usage error, a path that does not exist, or a file that could not be processed (every other file is still processed and reported).
@@ -24,7 +26,8 @@ Examples:
   bgsafe --check addons/*/              for CI: exit 1 if anything would change
   bgsafe --format json addons/ > r.json one JSON report for a whole batch
   bgsafe rules                          list the rules
-  bgsafe explain BGS001                 one rule's documentation`;
+  bgsafe explain BGS001                 one rule's documentation
+  bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)`;
 
 function list(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
@@ -100,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(explainRule(t));
       },
     )
+    .command(verifyCommand as unknown as CommandModule)
     .strict()
     .epilog(EPILOG)
     .help()

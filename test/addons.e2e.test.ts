@@ -1,0 +1,80 @@
+// Proof for every rule in real Blender. Each fixture add-on with a manifest
+// fixtures/addons/<name>.e2e.json is copied to a temporary folder and:
+//   1. `bgsafe verify` gives the manifest's `before` result ("fail" naming `rule`, "crash", or "pass");
+//   2. `bgsafe --write` (with the manifest's `select`) rewrites it;
+//   3. `bgsafe verify` passes, and a second `bgsafe --check` finds nothing to change.
+// A manifest may name a `script` (fixtures/addons/<name>.e2e.py, run by verify's --script after enabling)
+// and `outputs`: files the script must have written into $BGSAFE_E2E_OUT after the fix.
+// Manifest: { "rule": "BGS004" | null, "before": "fail" | "crash" | "pass", "select"?: ["BGS009"],
+//             "script"?: true, "outputs"?: ["shot.png"], "timeout"?: 60 }
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { findBlender } from '../src/verify/blender.js';
+import { verifyAddons } from '../src/verify/verify.js';
+import { repoRoot } from './helpers.js';
+
+interface Manifest {
+  rule: string | null;
+  before: 'fail' | 'crash' | 'pass';
+  select?: string[];
+  script?: boolean;
+  outputs?: string[];
+  timeout?: number;
+}
+
+const addonsDir = path.join(repoRoot, 'fixtures', 'addons');
+const manifests = readdirSync(addonsDir).filter((f) => f.endsWith('.e2e.json')).sort();
+
+let noBlender: string | false = false;
+try {
+  findBlender(undefined);
+} catch (e) {
+  noBlender = `no Blender (${(e as Error).message.split('\n')[0]}); install Debian's blender (apt-get install -y --no-install-recommends blender) or set $BLENDER`;
+}
+
+const bin = path.join(repoRoot, 'bin', 'bgsafe.js');
+
+describe('every rule proven in real Blender (fixtures/addons/*.e2e.json)', { concurrency: 2 }, () => {
+  for (const file of manifests) {
+    const name = file.replace(/\.e2e\.json$/, '');
+    it(name, { skip: noBlender, timeout: 600_000 }, async (t) => {
+      const m = JSON.parse(readFileSync(path.join(addonsDir, file), 'utf8')) as Manifest;
+      const work = mkdtempSync(path.join(tmpdir(), `bgsafe-e2e-${name}-`));
+      const addon = path.join(work, name);
+      cpSync(path.join(addonsDir, name), addon, { recursive: true });
+      const out = path.join(work, 'out');
+      mkdirSync(out);
+      const script = m.script ? path.join(addonsDir, `${name}.e2e.py`) : undefined;
+      const env = { ...process.env, BGSAFE_E2E_OUT: out };
+      const opts = { timeout: m.timeout ?? 60, script, env, jobs: 1 };
+
+      const before = await verifyAddons([addon], opts);
+      const b = before.addons[0];
+      const failures = b.failures.map((f) => `${f.kind} ${f.step}: ${f.message}${f.rule ? ` [${f.rule.code}]` : ''}`);
+      t.diagnostic(`before: ${b.status}; ${failures.join(' | ') || 'no failure'}`);
+      if (m.before === 'pass') assert.equal(b.status, 'pass', failures.join('\n'));
+      else {
+        assert.equal(b.status, 'fail');
+        if (m.before === 'crash') assert.ok(b.failures.some((f) => f.kind === 'crash'), failures.join('\n'));
+        if (m.rule) assert.ok(b.failures.some((f) => f.rule?.code === m.rule), `a failure names ${m.rule}:\n${failures.join('\n')}`);
+      }
+
+      const select = m.select ? ['--select', m.select.join(',')] : [];
+      const write = spawnSync(process.execPath, [bin, '--write', ...select, addon], { encoding: 'utf8' });
+      assert.equal(write.status, 0, write.stderr);
+      if (m.rule) assert.match(write.stderr, new RegExp(`findings by rule: .*${m.rule}`), write.stderr);
+
+      const after = await verifyAddons([addon], opts);
+      const a = after.addons[0];
+      assert.equal(a.status, 'pass', a.failures.map((f) => `${f.kind} ${f.step}: ${f.message}\n${f.traceback ?? ''}`).join('\n'));
+      for (const o of m.outputs ?? []) assert.ok(existsSync(path.join(out, o)), `the script wrote ${o} headless`);
+
+      const again = spawnSync(process.execPath, [bin, '--check', ...select, addon], { encoding: 'utf8' });
+      assert.equal(again.status, 0, `a second run would change something:\n${again.stdout}${again.stderr}`);
+    });
+  }
+});
