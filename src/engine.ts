@@ -25,6 +25,8 @@ export interface SourceResult {
   passes: number;
   errors: FileError[];
   unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+  /** Files the applied fixes need created (relative to this file's folder), first request per path. */
+  createFiles: Array<{ path: string; text: string }>;
 }
 
 export function fillMessage(template: string, data: Record<string, string> | undefined): string {
@@ -133,6 +135,7 @@ export function processSource(path: string, input: string, options: ProcessOptio
     passes: 0,
     errors,
     unusedSuppressions: [],
+    createFiles: [],
   };
   const hasSuppression = /bgsafe:\s*ignore/i.test(input);
   if (relevant.length === 0 && !hasSuppression) return result;
@@ -175,6 +178,10 @@ export function processSource(path: string, input: string, options: ProcessOptio
   let current: Finding[] = first;
   let applied = 0;
   let converged = false;
+  const creations = new Map<string, string>();
+  const noteCreations = (fixed: Finding[]): void => {
+    for (const f of fixed) for (const c of f.fix!.createFiles ?? []) if (!creations.has(c.path)) creations.set(c.path, c.text);
+  };
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     result.passes = pass;
     const candidates = current.filter((f) => enabledFix(f) && !banned.has(f.code) && fixIsWellFormed(f.fix!.edits));
@@ -216,8 +223,10 @@ export function processSource(path: string, input: string, options: ProcessOptio
         break;
       }
       applied += kept.length;
+      noteCreations(kept);
     } else {
       applied += chosen.length;
+      noteCreations(chosen);
     }
     if (next === source) {
       converged = true;
@@ -243,6 +252,7 @@ export function processSource(path: string, input: string, options: ProcessOptio
   }
   result.output = source;
   result.changed = source !== input;
+  if (result.changed) result.createFiles = [...creations].map(([p, text]) => ({ path: p, text }));
   result.fixesApplied = result.changed ? applied : 0;
   return result;
 }

@@ -53,3 +53,15 @@ export async function writeAtomic(file: string, data: Buffer): Promise<void> {
     throw e;
   }
 }
+
+/** Create a new file atomically and never over an existing one: write a temporary file, then hard-link
+ *  it into place (which fails if the name exists), then remove the temporary name. */
+export async function createAtomic(file: string, data: Buffer, mode = 0o644): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.bgsafe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  await fs.writeFile(tmp, data, { flag: 'wx', mode });
+  try {
+    await fs.link(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}

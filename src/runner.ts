@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ConfigError, ConfigResolver, selectRules, type FileConfig } from './config.js';
 import { discover, makeExcluder, type DiscoveredFile } from './discover.js';
 import { processSource } from './engine.js';
-import { decodeSource, encodeSource, writeAtomic } from './files.js';
+import { createAtomic, decodeSource, encodeSource, writeAtomic } from './files.js';
 import type { FileError, ReportedFinding, Transform } from './types.js';
 import { allTransforms } from '../transforms/index.js';
 
@@ -39,11 +39,15 @@ export interface FileReport {
   original: string;
   output: string;
   changed: boolean;
+  /** A new file that fixes of other files need (e.g. a generated runtime module); `original` is ''. */
+  created: boolean;
   written: boolean;
   fixesApplied: number;
   findings: ReportedFinding[];
   errors: FileError[];
   unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+  /** New files this file's fixes need (relative to its folder); see Fix.createFiles. */
+  createFiles: Array<{ path: string; text: string }>;
 }
 
 export interface AddonSummary {
@@ -64,6 +68,7 @@ export interface RunReport {
   summary: {
     filesScanned: number;
     filesChanged: number;
+    filesCreated: number;
     filesWritten: number;
     fixesApplied: number;
     findings: number;
@@ -87,7 +92,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     errors,
     unusedSuppressions: [],
     addons: [],
-    summary: { filesScanned: 0, filesChanged: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
+    summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
   const useConfig = options.config !== false;
   const resolver = new ConfigResolver();
@@ -152,10 +157,18 @@ export async function run(options: RunOptions): Promise<RunReport> {
     a.findings += fr.findings.length;
     a.errors += fr.errors.length;
   }
+  report.files.push(...(await createRequestedFiles(report.files, files, cwd, options.write === true)));
   report.addons = [...addons.values()];
   for (const fr of report.files) {
     errors.push(...fr.errors);
     report.unusedSuppressions.push(...fr.unusedSuppressions);
+    if (fr.created) {
+      report.summary.filesCreated++;
+      if (fr.written) report.summary.filesWritten++;
+      const a = [...addons.values()].find((x) => x.name === fr.addon);
+      if (a) a.changed++;
+      continue;
+    }
     report.summary.filesScanned++;
     if (fr.changed) report.summary.filesChanged++;
     if (fr.written) report.summary.filesWritten++;
@@ -190,6 +203,8 @@ async function processFile(
     findings: [],
     errors: [],
     unusedSuppressions: [],
+    created: false,
+    createFiles: [],
   };
   const cfg = configFor(path.dirname(f.absPath));
   if (cfg === 'error') {
@@ -217,6 +232,7 @@ async function processFile(
     findings: result.findings,
     errors: result.errors,
     unusedSuppressions: result.unusedSuppressions,
+    createFiles: result.createFiles,
   };
   if (write && result.changed) {
     try {
@@ -230,4 +246,67 @@ async function processFile(
     }
   }
   return fr;
+}
+
+/**
+ * The new files that applied fixes asked for (Fix.createFiles), once per path. A path that exists already,
+ * or that would land outside the add-on of the file asking, is not created. With write, a file is created
+ * only when a file asking for it was written.
+ */
+async function createRequestedFiles(reports: FileReport[], files: DiscoveredFile[], cwd: string, write: boolean): Promise<FileReport[]> {
+  const out = new Map<string, FileReport>();
+  const rootOf = new Map(files.map((f) => [f.absPath, f.addonRoot]));
+  for (const fr of reports) {
+    if (!fr.changed || fr.createFiles.length === 0) continue;
+    const root = rootOf.get(fr.absPath) ?? path.dirname(fr.absPath);
+    for (const c of fr.createFiles) {
+      const abs = path.resolve(path.dirname(fr.absPath), c.path);
+      const rel = path.relative(root === fr.absPath ? path.dirname(root) : root, abs);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        fr.errors.push({ path: fr.path, kind: 'internal', message: `internal error: a fix asked to create ${c.path}, outside the add-on; not created; please report it` });
+        continue;
+      }
+      const existing = out.get(abs);
+      if (existing) {
+        if (existing.output !== c.text) fr.errors.push({ path: fr.path, kind: 'internal', message: `internal error: fixes asked for two different versions of ${existing.path}; the first was kept; please report it` });
+        if (fr.written && write && !existing.written) await createOne(existing);
+        continue;
+      }
+      try {
+        await fs.lstat(abs);
+        continue; // it exists: never touched
+      } catch {
+        // absent: create it
+      }
+      const created: FileReport = {
+        path: displayPath(abs, cwd),
+        absPath: abs,
+        addon: fr.addon,
+        original: '',
+        output: c.text,
+        changed: true,
+        created: true,
+        written: false,
+        fixesApplied: 0,
+        findings: [],
+        errors: [],
+        unusedSuppressions: [],
+        createFiles: [],
+      };
+      out.set(abs, created);
+      if (write && fr.written) await createOne(created);
+    }
+  }
+  return [...out.values()];
+}
+
+async function createOne(fr: FileReport): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(fr.absPath), { recursive: true });
+    await createAtomic(fr.absPath, Buffer.from(fr.output, 'utf8'));
+    fr.written = true;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    fr.errors.push({ path: fr.path, kind: 'write', message: `not created: ${err.code ?? err.message}` });
+  }
 }

@@ -23,6 +23,10 @@ export interface Fix {
   /** One line saying what the fix does, e.g. "wrap in `if not bpy.app.background:`". */
   description: string;
   edits: Edit[];
+  /** New files the fix needs (e.g. a runtime module generated once into the add-on), by path relative to
+   *  the folder of the file being fixed. A file that already exists is never touched; several fixes (or
+   *  files) asking for the same path create it once. Shown in the dry-run diff as a new file. */
+  createFiles?: Array<{ path: string; text: string }>;
 }
 
 export interface Position {

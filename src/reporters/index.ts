@@ -10,7 +10,7 @@ export const FORMATS: Format[] = ['diff', 'text', 'json'];
 /** A unified diff of one file with a/ b/ headers, as `git apply` and `patch -p1` take it. */
 export function fileDiff(f: FileReport): string {
   if (!f.changed) return '';
-  const patch = createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.original, f.output, undefined, undefined, {
+  const patch = createTwoFilesPatch(f.created ? '/dev/null' : `a/${f.path}`, `b/${f.path}`, f.original, f.output, undefined, undefined, {
     context: 3,
     headerOptions: FILE_HEADERS_ONLY,
   });
@@ -52,6 +52,7 @@ export function toJson(report: RunReport, mode: { write: boolean; check: boolean
       path: f.path,
       addon: f.addon,
       changed: f.changed,
+      created: f.created,
       written: f.written,
       fixesApplied: f.fixesApplied,
       diff: f.changed ? fileDiff(f) : null,

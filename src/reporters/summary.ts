@@ -6,9 +6,9 @@ export function formatSummary(report: RunReport, mode: { write: boolean; format:
   const s = report.summary;
   const lines: string[] = [];
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : /(x|s|sh|ch)$/.test(w) ? 'es' : 's'}`;
-  const changed = mode.write ? `${s.filesWritten} written` : `${s.filesChanged} would change`;
+  const changed = (mode.write ? `${s.filesWritten} written` : `${s.filesChanged} would change`) + (s.filesCreated > 0 ? `, ${s.filesCreated} new (${mode.write ? 'created' : 'would be created'})` : '');
   lines.push(`bgsafe: ${plural(s.filesScanned, 'file')} scanned, ${changed} (${plural(s.fixesApplied, 'fix')}${mode.write ? '' : ' to apply'}), ${plural(s.findings, 'finding')}`);
-  if (mode.write) for (const f of report.files) if (f.written) lines.push(`  wrote ${f.path} (${plural(f.fixesApplied, 'fix')})`);
+  if (mode.write) for (const f of report.files) if (f.written) lines.push(f.created ? `  created ${f.path}` : `  wrote ${f.path} (${plural(f.fixesApplied, 'fix')})`);
   const rules = Object.entries(s.findingsByRule).sort(([a], [b]) => a.localeCompare(b));
   if (rules.length > 0) lines.push(`findings by rule: ${rules.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (report.addons.length > 1 || (report.addons.length === 1 && report.addons[0].files > 1)) {
