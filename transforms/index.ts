@@ -3,8 +3,9 @@
 import type { Transform } from '../src/types.js';
 import { gpuInBackground } from './gpu-in-background.js';
 import { keymapWithoutGuard } from './keymap-without-guard.js';
+import { uiRegistrationGate } from './ui-registration-gate.js';
 
-export const allTransforms: Transform[] = [gpuInBackground, keymapWithoutGuard];
+export const allTransforms: Transform[] = [gpuInBackground, keymapWithoutGuard, uiRegistrationGate];
 
 export function transformByCode(code: string): Transform | undefined {
   const c = code.toUpperCase();
