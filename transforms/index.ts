@@ -3,9 +3,23 @@
 import type { Transform } from '../src/types.js';
 import { gpuInBackground } from './gpu-in-background.js';
 import { keymapWithoutGuard } from './keymap-without-guard.js';
+import { restrictedContextInRegister } from './restricted-context-in-register.js';
+import { popupInBackground } from './popup-in-background.js';
+import { viewportCapture } from './viewport-capture.js';
+import { view3dOperator } from './view3d-operator.js';
+import { invokeFileOperator } from './invoke-file-operator.js';
 import { uiRegistrationGate } from './ui-registration-gate.js';
 
-export const allTransforms: Transform[] = [gpuInBackground, keymapWithoutGuard, uiRegistrationGate];
+export const allTransforms: Transform[] = [
+  gpuInBackground,
+  keymapWithoutGuard,
+  restrictedContextInRegister,
+  popupInBackground,
+  viewportCapture,
+  view3dOperator,
+  invokeFileOperator,
+  uiRegistrationGate,
+];
 
 export function transformByCode(code: string): Transform | undefined {
   const c = code.toUpperCase();

@@ -49,7 +49,7 @@ function failureLines(f: VerifyFailure): string[] {
     const code = f.location.code ? `: ${f.location.code}` : '';
     lines.push(`    at ${f.location.file}:${f.location.line} in ${f.location.function}${code}`);
   }
-  if (f.rule) lines.push(`    ${f.rule.code} (${f.rule.slug}) covers this; fixable: ${f.fix}`);
+  if (f.rule) lines.push(`    ${f.rule.code} (${f.rule.slug}) covers this; ${f.fix?.startsWith("no automatic") ? f.fix : `fixable: ${f.fix}`}`);
   return lines;
 }
 

@@ -86,7 +86,7 @@ export interface VerifyOptions {
   /** Blender processes at once. Default: the number of cores. */
   jobs?: number;
   /** Rules to name for failures; default `allTransforms`. */
-  rules?: Array<{ code: string; slug: string; errorPatterns?: RegExp[] }>;
+  rules?: VerifyRule[];
   /** Keep the temporary folders (their paths are printed to stderr). */
   keepTemp?: boolean;
   /** Environment for finding Blender and for Blender itself (default process.env). */
@@ -96,4 +96,13 @@ export interface VerifyOptions {
 /** A user error: printed as one line, exit code 2, never a stack trace. */
 export class VerifyUsageError extends Error {
   override name = 'VerifyUsageError';
+}
+
+/** What verify needs of a rule to name it for a failure (a Transform fits). */
+export interface VerifyRule {
+  code: string;
+  slug: string;
+  errorPatterns?: RegExp[];
+  fixKind?: 'safe' | 'unsafe' | 'report-only';
+  defaultEnabled?: boolean;
 }

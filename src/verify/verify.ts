@@ -23,6 +23,7 @@ import {
   type VerifyOptions,
   type VerifyReport,
   type VerifyStep,
+  type VerifyRule,
 } from './types.js';
 
 export const DEFAULT_TIMEOUT_S = 60;
@@ -360,11 +361,20 @@ function exceptionFailure(src: AddonSource, c: VerifyCase, step: VerifyStep, err
   }
   if (rule) {
     f.rule = { code: rule.code, slug: rule.slug };
-    f.fix = src.kind === 'zip' ? `unzip ${src.arg} and run: bgsafe --write <folder>` : `bgsafe --write ${src.arg}`;
+    f.fix = fixCommand(rule, src.kind === 'zip' ? '<folder>' : src.arg, src.kind === 'zip' ? src.arg : undefined);
   }
   return f;
 }
 
+
+/** What to run for a failure a rule covers: `--unsafe-fixes` for an unsafe fix, `--select` for a rule
+ *  that is off by default, and `bgsafe explain` for a rule that only reports. */
+export function fixCommand(rule: VerifyRule, target: string, zip?: string): string {
+  if (rule.fixKind === 'report-only') return `no automatic fix: see \`bgsafe explain ${rule.code}\` and change the code by hand`;
+  const flags = [rule.fixKind === 'unsafe' ? '--unsafe-fixes' : '', rule.defaultEnabled === false ? `--select ${rule.code}` : ''].filter(Boolean);
+  const cmd = ['bgsafe --write', ...flags, target].join(' ');
+  return zip ? `unzip ${zip} and run: ${cmd}` : cmd;
+}
 
 /** The first rule one of whose errorPatterns matches `exceptionLine` (`Type: message`). */
 export function ruleFor<R extends { errorPatterns?: RegExp[] }>(exceptionLine: string, rules: readonly R[]): R | undefined {
