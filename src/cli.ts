@@ -10,6 +10,7 @@ import { explainRule, formatRules } from './rules-doc.js';
 import { run } from './runner.js';
 import { VERSION } from './version.js';
 import { verifyCommand } from './verify/index.js';
+import { scaffoldCommand } from './scaffold/index.js';
 import type { CommandModule } from 'yargs';
 import { allTransforms, transformByCode } from '../transforms/index.js';
 
@@ -27,7 +28,8 @@ Examples:
   bgsafe --format json addons/ > r.json one JSON report for a whole batch
   bgsafe rules                          list the rules
   bgsafe explain BGS001                 one rule's documentation
-  bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)`;
+  bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)
+  bgsafe scaffold service my_addon/     write a launcher that keeps a service add-on running headless`;
 
 function list(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
@@ -104,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(verifyCommand as unknown as CommandModule)
+    .command(scaffoldCommand as unknown as CommandModule)
     .strict()
     .epilog(EPILOG)
     .help()

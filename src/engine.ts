@@ -1,5 +1,6 @@
 // The fix loop for one source text: parse, let every enabled transform report findings, apply the
 // non-overlapping fixes with magic-string, defer the rest to another pass, and re-parse every result.
+import { resolve as resolvePath } from 'node:path';
 import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from './parse.js';
 import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './python/source.js';
@@ -14,6 +15,8 @@ export interface ProcessOptions {
   unsafeFixes: boolean;
   /** All rule codes bgsafe knows (for unknown codes in suppressions). */
   knownCodes?: Set<string>;
+  /** The file's absolute path on disk (default: `path` resolved against the current folder). */
+  absPath?: string;
 }
 
 export interface SourceResult {
@@ -41,6 +44,7 @@ export function collectFindings(
   transforms: Transform[],
   isSuppressed: (line: number, code: string) => boolean,
   errors: FileError[],
+  absPath: string = resolvePath(path),
 ): Finding[] {
   const findings: Finding[] = [];
   const starts = lineStarts(source);
@@ -51,6 +55,7 @@ export function collectFindings(
     if (!t.prefilter.some((s) => source.includes(s))) continue;
     const ctx: TransformContext = {
       path,
+      absPath,
       source,
       tree,
       get indentUnit() {
@@ -144,7 +149,7 @@ export function processSource(path: string, input: string, options: ProcessOptio
   const inputErrors = syntaxErrors(tree);
   const suppressions = findSuppressions(tree);
   const starts = lineStarts(input);
-  const first = collectFindings(path, input, tree, relevant, (line, code) => suppresses(suppressions, line, code), errors);
+  const first = collectFindings(path, input, tree, relevant, (line, code) => suppresses(suppressions, line, code), errors, options.absPath);
   const known = options.knownCodes ?? enabledCodes;
   for (const u of unusedSuppressions(suppressions, enabledCodes, known)) result.unusedSuppressions.push({ path, ...u });
 
@@ -234,7 +239,7 @@ export function processSource(path: string, input: string, options: ProcessOptio
     }
     source = next;
     const sup = findSuppressions(nextTree);
-    current = collectFindings(path, source, nextTree, relevant, (line, code) => suppresses(sup, line, code), errors);
+    current = collectFindings(path, source, nextTree, relevant, (line, code) => suppresses(sup, line, code), errors, options.absPath);
   }
   if (!converged && source !== input && !current.some((f) => enabledFix(f) && !banned.has(f.code))) converged = true;
   if (!converged && source !== input) {

@@ -222,7 +222,7 @@ async function processFile(
   }
   const decoded = decodeSource(bytes);
   const { rules, unsafe } = rulesFor(cfg);
-  const result = processSource(display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes });
+  const result = processSource(display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes, absPath: f.absPath });
   const fr: FileReport = {
     ...base,
     original: decoded.text,

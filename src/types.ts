@@ -65,7 +65,10 @@ export interface RuleDocs {
 }
 
 export interface TransformContext {
+  /** The path as reported (relative to the run's folder). */
   path: string;
+  /** The file's absolute path on disk, for rules that read the add-on's other files. */
+  absPath: string;
   source: string;
   tree: Tree;
   /** The file's indent unit: a tab or N spaces (default four). */

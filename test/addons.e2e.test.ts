@@ -6,7 +6,8 @@
 // A manifest may name a `script` (fixtures/addons/<name>.e2e.py, run by verify's --script after enabling)
 // and `outputs`: files the script must have written into $BGSAFE_E2E_OUT after the fix.
 // Manifest: { "rule": "BGS004" | null, "before": "fail" | "crash" | "pass", "select"?: ["BGS009"],
-//             "script"?: true, "outputs"?: ["shot.png"], "timeout"?: 60, "before4"?: "pass" }
+//             "script"?: true, "outputs"?: ["shot.png"], "timeout"?: 60, "before4"?: "pass",
+//             "unchanged"?: true }  (unchanged: the proof is that the selected rule leaves this add-on alone)
 // Every case runs on Debian's Blender (3.4) and, where $BLENDER4 names a Blender 4.x (.ci/run sets it to
 // ../shared/tools/blender-4), on that one too; `before4` is the result before the fix there, where it differs.
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ interface Manifest {
   rule: string | null;
   before: 'fail' | 'crash' | 'pass';
   before4?: 'fail' | 'crash' | 'pass';
+  unchanged?: boolean;
   select?: string[];
   script?: boolean;
   outputs?: string[];
@@ -77,7 +79,8 @@ describe('every rule proven in real Blender (fixtures/addons/*.e2e.json)', { con
       assert.equal(write.status, 0, write.stderr);
       // The rewrite comes from the rule named (or, for hygiene rules, the one selected), whatever Blender did before.
       const rule = m.rule ?? m.select?.[0];
-      if (rule) assert.match(write.stderr, new RegExp(`findings by rule: .*${rule}`), write.stderr);
+      if (m.unchanged) assert.match(write.stderr, /, 0 written \(0 fixes\), 0 findings/, write.stderr);
+      else if (rule) assert.match(write.stderr, new RegExp(`findings by rule: .*${rule}`), write.stderr);
 
       const after = await verifyAddons([addon], opts);
       const a = after.addons[0];

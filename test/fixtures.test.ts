@@ -29,6 +29,13 @@ describe('fixtures', () => {
       it('has at least one rewrite case (unless it only reports) and one must-not-change case', () => {
         const withOutput = cases.filter((c) => existsSync(path.join(fixturesDir, dir, c.replace('.input.py', '.output.py'))));
         if (rule?.fixKind !== 'report-only') assert.ok(withOutput.length > 0, 'no case with an .output.py');
+        else {
+          const reported = cases.filter((c) => {
+            const f = path.join(fixturesDir, dir, c.replace('.input.py', '.findings'));
+            return existsSync(f) && readFileSync(f, 'utf8').trim().length > 0;
+          });
+          assert.ok(reported.length > 0, 'a report-only rule needs a case with a non-empty .findings file');
+        }
         assert.ok(withOutput.length < cases.length, 'no must-not-change case');
       });
       for (const c of cases) {

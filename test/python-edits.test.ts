@@ -12,6 +12,7 @@ function context(source: string): TransformContext {
   const tree = parsePython(source);
   return {
     path: 'test.py',
+    absPath: '/nonexistent/test.py',
     source,
     tree,
     indentUnit: detectIndentUnit(tree, source),

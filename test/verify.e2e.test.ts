@@ -182,7 +182,8 @@ describe('bgsafe verify in Blender', { concurrency: true }, () => {
     assert.equal(crash?.kind, 'crash', JSON.stringify(a.failures));
     assert.equal(crash.step, 'enable');
     assert.equal(crash.signal, 'SIGSEGV');
-    assert.deepEqual([crash.location?.file, crash.location?.line], [path.join(addon, '__init__.py'), 22]);
+    const popupLine = fs.readFileSync(path.join(addon, '__init__.py'), 'utf8').split('\n').findIndex((l) => !l.trimStart().startsWith('#') && l.includes('.popup_menu(')) + 1;
+    assert.deepEqual([crash.location?.file, crash.location?.line], [path.join(addon, '__init__.py'), popupLine]);
     // Blender 3.4 crashes at start-up too; 4.x raises RuntimeError: context "window" is None there.
     const startup = a.failures.find((f) => f.case === 'startup');
     assert.ok(startup?.kind === 'crash' || startup?.message.startsWith('RuntimeError'), JSON.stringify(startup));
@@ -201,8 +202,9 @@ describe('bgsafe verify in Blender', { concurrency: true }, () => {
       ['script', 'enable', 'hang'],
     ]);
     assert.match(failures[0].message, /no answer after 4 s/);
-    // Two runs of 4 s at once, plus the preferences run and bgsafe's start.
-    assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+    // Two runs of 4 s at once, plus the preferences run and bgsafe's start: far below the 40 s this test
+    // allows, with room for a loaded shared machine (the bound proves bgsafe stops a hang, not its speed).
+    assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
     // The driver runs from /tmp/bgsafe-verify-<module>-XXXX/: no Blender may be left running it.
     const leftovers = await run('pgrep', ['-f', 'bgsafe-verify-hangs_in_register-']).catch(() => undefined);
     assert.ok(!leftovers || leftovers.stdout.trim() === '', `processes left: ${leftovers?.stdout}`);

@@ -4,21 +4,33 @@ import type { Transform } from '../src/types.js';
 import { gpuInBackground } from './gpu-in-background.js';
 import { keymapWithoutGuard } from './keymap-without-guard.js';
 import { restrictedContextInRegister } from './restricted-context-in-register.js';
+import { contextAreaNone } from './context-area-none.js';
 import { popupInBackground } from './popup-in-background.js';
 import { viewportCapture } from './viewport-capture.js';
 import { view3dOperator } from './view3d-operator.js';
 import { invokeFileOperator } from './invoke-file-operator.js';
 import { uiRegistrationGate } from './ui-registration-gate.js';
+import { modeSetWithoutActive } from './mode-set-without-active.js';
+import { timersNeverFire } from './timers-never-fire.js';
+import { modalStartHeadless } from './modal-start-headless.js';
+import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
+import { noKeepAlive } from './no-keep-alive.js';
 
 export const allTransforms: Transform[] = [
   gpuInBackground,
   keymapWithoutGuard,
   restrictedContextInRegister,
+  contextAreaNone,
   popupInBackground,
   viewportCapture,
   view3dOperator,
   invokeFileOperator,
   uiRegistrationGate,
+  modeSetWithoutActive,
+  timersNeverFire,
+  modalStartHeadless,
+  asyncioBlocksRegister,
+  noKeepAlive,
 ];
 
 export function transformByCode(code: string): Transform | undefined {

@@ -267,7 +267,7 @@ const infoCache = new WeakMap<object, ModuleInfo>();
 
 function fileOnDisk(ctx: TransformContext): string | null {
   try {
-    const abs = path.resolve(ctx.path);
+    const abs = ctx.absPath;
     return existsSync(abs) ? abs : null;
   } catch {
     return null;

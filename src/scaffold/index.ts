@@ -1,0 +1,2 @@
+export { scaffoldCommand } from './command.js';
+export { scaffoldService, ScaffoldUsageError, type ScaffoldServiceOptions, type ScaffoldServiceResult } from './service.js';

@@ -1,0 +1,110 @@
+// `bgsafe scaffold service`: the two files that run an add-on as a headless service. The templates are
+// python/service_launcher.py (run with the system python3) and python/service_script.py (run inside
+// Blender); this file fills in the add-on's name and where it is, and writes them.
+import { existsSync, readFileSync, statSync, writeFileSync, chmodSync, readdirSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from '../version.js';
+
+/** A problem with the user's input: printed as one line, exit code 2. */
+export class ScaffoldUsageError extends Error {}
+
+export interface ScaffoldServiceOptions {
+  /** The add-on: a package folder (with __init__.py) or a module .py file. */
+  addon: string;
+  /** Where the two files go (default: the folder that holds the add-on). */
+  out?: string;
+  /** Overwrite files that exist. */
+  force?: boolean;
+}
+
+export interface ScaffoldServiceResult {
+  module: string;
+  launcher: string;
+  script: string;
+  /** Things the user should know (e.g. the add-on has no runtime yet). */
+  notes: string[];
+}
+
+const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/__BGSAFE_([A-Z_]+?)__/g, (m, key: string) => values[key] ?? m);
+}
+
+/** Python files of the add-on (at most a few hundred), for the hints below. */
+function addonTexts(abs: string, isDir: boolean): string[] {
+  if (!isDir) return [readFileSync(abs, 'utf8')];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 6 || out.length > 400) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === '__pycache__') continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.name.endsWith('.py')) out.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(abs, 0);
+  return out;
+}
+
+export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServiceResult {
+  const abs = path.resolve(options.addon.replace(/[\\/]+$/, '') || options.addon);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new ScaffoldUsageError(`${options.addon}: no such file or folder`);
+  }
+  if (isDir && !existsSync(path.join(abs, '__init__.py'))) {
+    throw new ScaffoldUsageError(`${options.addon}: not an add-on: a package folder needs an __init__.py`);
+  }
+  if (!isDir && !abs.endsWith('.py')) {
+    throw new ScaffoldUsageError(`${options.addon}: not an add-on: expected a package folder or a module .py (unzip a .zip first)`);
+  }
+  const module = isDir ? path.basename(abs) : path.basename(abs, '.py');
+  if (!MODULE_NAME.test(module)) {
+    throw new ScaffoldUsageError(`${options.addon}: "${module}" is not a Python module name, so Blender cannot import it as an add-on`);
+  }
+
+  const out = path.resolve(options.out ?? path.dirname(abs));
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new ScaffoldUsageError(`--out ${options.out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const launcherName = `${module}_service.py`;
+  const scriptName = `${module}_service_blender.py`;
+  const launcher = path.join(out, launcherName);
+  const script = path.join(out, scriptName);
+  if (isDir && (path.relative(abs, out) === '' || !path.relative(abs, out).startsWith('..'))) {
+    throw new ScaffoldUsageError(`--out ${options.out ?? out}: inside the add-on; the service files go next to it, not into it (Blender would list them as part of the add-on)`);
+  }
+  if (!options.force) {
+    for (const f of [launcher, script]) if (existsSync(f)) throw new ScaffoldUsageError(`${f}: exists already (--force overwrites it)`);
+  }
+
+  const values = {
+    ADDON_MODULE: module,
+    ADDON_RELPATH: path.relative(out, abs).split(path.sep).join('/'),
+    LAUNCHER_NAME: launcherName,
+    SCRIPT_NAME: scriptName,
+  };
+  const read = (name: string): string => readFileSync(path.join(packageRoot, 'python', name), 'utf8');
+  try {
+    writeFileSync(launcher, fill(read('service_launcher.py'), values));
+    chmodSync(launcher, 0o755);
+    writeFileSync(script, fill(read('service_script.py'), values));
+  } catch (e) {
+    throw new ScaffoldUsageError(`cannot write into ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+
+  const notes: string[] = [];
+  const texts = addonTexts(abs, isDir);
+  const usesTimers = texts.some((t) => /\btimers\.register\s*\(/.test(t) && !/\bbgsafe_runtime\.schedule\s*\(/.test(t));
+  const hasRuntime = isDir && existsSync(path.join(abs, 'bgsafe_runtime.py'));
+  if (usesTimers && !hasRuntime) {
+    notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds bgsafe_runtime.py), or the service will do nothing`);
+  }
+  return { module, launcher, script, notes };
+}

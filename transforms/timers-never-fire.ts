@@ -1,0 +1,291 @@
+// BGS011 timers-never-fire: a service (a socket server, a queue poller, a live-link bridge, a deferred
+// start) driven by `bpy.app.timers`. In `blender --background` timers never fire, so the add-on loads and
+// then silently does nothing. The fix schedules the callback through the add-on's runtime module
+// (python/bgsafe_runtime.py, generated once into the add-on's package): in the GUI it is exactly
+// bpy.app.timers; headless its pump runs the callback when a service loop drives it
+// (`bgsafe scaffold service` writes one).
+import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
+import { lineEndOf, lineStartOf } from '../src/python/source.js';
+import { mentionsBackground } from '../src/python/scope.js';
+import { RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
+
+/** bpy.app.timers function → its bgsafe_runtime counterpart. */
+const COUNTERPART: Record<string, string> = {
+  register: 'schedule',
+  unregister: 'unschedule',
+  is_registered: 'is_scheduled',
+};
+
+const CALL_QUERY = '(call function: (attribute object: (_) @object attribute: (identifier) @op) @callee arguments: (argument_list) @args) @call';
+const FROM_IMPORT_QUERY = '(import_from_statement module_name: (dotted_name) @module) @import';
+const FUNCTION_QUERY = '(function_definition name: (identifier) @name) @def';
+
+/** What a callback's code does when it is a service: sockets, queues, asyncio, subprocesses, threads, HTTP. */
+const SERVICE_CODE =
+  /\b(?:socket|select\.select|selectors|accept|recv|recvfrom|sendall|queue|Queue|get_nowait|asyncio|run_until_complete|run_forever|subprocess|urllib|http\.client|http\.server|requests\.(?:get|post)|websockets?|zmq|serve_forever|handle_request|Thread|multiprocessing)\b/;
+/** What a service callback is called. */
+const SERVICE_NAME = /(?:serve|server|listen|poll|socket|queue|request|client|connection|bridge|heartbeat|live_?link)/i;
+
+interface TimerCall {
+  call: SyntaxNode;
+  callee: SyntaxNode;
+  op: 'register' | 'unregister' | 'is_registered';
+  /** The callback argument (first positional), if any. */
+  fn: SyntaxNode | null;
+  /** Already a bgsafe_runtime call. */
+  runtime: boolean;
+}
+
+/** Local names bound to bpy.app.timers by `from bpy.app import timers [as t]`. */
+function timersAliases(ctx: TransformContext): Set<string> {
+  const out = new Set<string>();
+  for (const { import: stmt, module } of ctx.matches(FROM_IMPORT_QUERY)) {
+    if (module.text !== 'bpy.app') continue;
+    for (const n of stmt.childrenForFieldName('name')) {
+      if (n.type === 'dotted_name' && n.text === 'timers') out.add('timers');
+      if (n.type === 'aliased_import' && n.childForFieldName('name')?.text === 'timers') {
+        const alias = n.childForFieldName('alias')?.text;
+        if (alias) out.add(alias);
+      }
+    }
+  }
+  return out;
+}
+
+function timerCalls(ctx: TransformContext): TimerCall[] {
+  const aliases = timersAliases(ctx);
+  const out: TimerCall[] = [];
+  for (const m of ctx.matches(CALL_QUERY)) {
+    const op = m.op.text;
+    const obj = m.object.text;
+    const isTimers = obj === 'bpy.app.timers' || (m.object.type === 'identifier' && aliases.has(obj));
+    const runtime = obj === RUNTIME_MODULE_NAME && Object.values(COUNTERPART).includes(op);
+    if (!runtime && !(isTimers && op in COUNTERPART)) continue;
+    const args = m.args.namedChildren.filter((c) => c.type !== 'comment');
+    const first = args[0];
+    const byKeyword = args.find((c) => c.type === 'keyword_argument' && c.childForFieldName('name')?.text === 'function');
+    const fn = first && !['keyword_argument', 'list_splat', 'dictionary_splat'].includes(first.type)
+      ? first
+      : byKeyword?.childForFieldName('value') ?? null;
+    const bpyOp = runtime ? (Object.keys(COUNTERPART).find((k) => COUNTERPART[k] === op) as TimerCall['op']) : (op as TimerCall['op']);
+    out.push({ call: m.call, callee: m.callee, op: bpyOp, fn, runtime });
+  }
+  return out;
+}
+
+/** The callback's name, for messages and the name test: `poll`, `self.poll` → `poll`, `partial(poll, …)` → `poll`. */
+function callbackName(fn: SyntaxNode): string | null {
+  if (fn.type === 'identifier') return fn.text;
+  if (fn.type === 'attribute') return fn.childForFieldName('attribute')?.text ?? null;
+  if (fn.type === 'call' && /(^|\.)partial$/.test(fn.childForFieldName('function')?.text ?? '')) {
+    const inner = fn.childForFieldName('arguments')?.namedChildren.find((c) => c.type !== 'comment');
+    return inner ? callbackName(inner) : null;
+  }
+  return null;
+}
+
+/** The code the callback runs: the defs of that name in the file, a lambda's body, and (one level) the
+ *  same-file functions those call. */
+function callbackCode(ctx: TransformContext, fn: SyntaxNode, defs: Map<string, SyntaxNode[]>): string {
+  const seen = new Set<number>();
+  const parts: string[] = [];
+  const add = (n: SyntaxNode, depth: number): void => {
+    if (seen.has(n.id)) return;
+    seen.add(n.id);
+    parts.push(n.text);
+    if (depth >= 1) return;
+    for (const c of n.descendantsOfType('call')) {
+      const name = callbackName(c.childForFieldName('function')!);
+      for (const d of (name && defs.get(name)) || []) add(d, depth + 1);
+    }
+  };
+  if (fn.type === 'lambda') add(fn, 0);
+  const name = callbackName(fn);
+  for (const d of (name && defs.get(name)) || []) add(d, 0);
+  return parts.join('\n');
+}
+
+/** True when the call only runs in the GUI already: under a condition on `bpy.app.background`, or after an
+ *  `if bpy.app.background: return` in an enclosing block. */
+function guiOnly(node: SyntaxNode): boolean {
+  let child = node;
+  for (let p = node.parent; p; child = p, p = p.parent) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
+      const cond = p.childForFieldName('condition');
+      // In the body, an elif or the else of a check on background mode (earlier conditions included:
+      // the walk passes every enclosing if_statement).
+      if (cond && cond.id !== child.id && mentionsBackground(cond.text)) return true;
+    }
+    if (p.type === 'conditional_expression') {
+      const parts = p.namedChildren;
+      if (parts.length === 3 && parts[1].id !== child.id && mentionsBackground(parts[1].text)) return true;
+    }
+    if (p.type === 'boolean_operator') {
+      const left = p.childForFieldName('left');
+      if (left && left.id !== child.id && mentionsBackground(left.text)) return true;
+    }
+    if (p.type === 'block' || p.type === 'module') {
+      for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
+        if (s.type !== 'if_statement') continue;
+        const cond = s.childForFieldName('condition');
+        const last = s.childForFieldName('consequence')?.lastNamedChild;
+        if (cond && mentionsBackground(cond.text) && last && ['return_statement', 'raise_statement'].includes(last.type)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** True when the file imports the runtime (`from . import bgsafe_runtime`, `from .. import …`). */
+function importsRuntime(ctx: TransformContext): boolean {
+  return ctx.tree.rootNode
+    .descendantsOfType('import_from_statement')
+    .some((s) => s.childrenForFieldName('name').some((n) => n.text === RUNTIME_MODULE_NAME || n.childForFieldName?.('name')?.text === RUNTIME_MODULE_NAME));
+}
+
+/** An edit adding `line` after the first run of top-level imports (else after the docstring and
+ *  `from __future__` imports, else before the first statement). */
+function addImport(ctx: TransformContext, line: string): Edit {
+  const root = ctx.tree.rootNode;
+  const isImport = (n: SyntaxNode): boolean =>
+    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
+  const statements = root.namedChildren.filter((n) => n.type !== 'comment');
+  let anchor: SyntaxNode | null = null;
+  const first = statements.findIndex(isImport);
+  if (first >= 0) for (let i = first; i < statements.length && isImport(statements[i]); i++) anchor = statements[i];
+  if (!anchor) {
+    const doc = statements[0];
+    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string') anchor = doc;
+  }
+  if (anchor) {
+    const end = lineEndOf(ctx.source, anchor.endIndex);
+    return { start: end, end, text: `${ctx.newline}${line}` };
+  }
+  const firstCode = statements[0];
+  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
+  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
+  return { start: at, end: at, text: `${lead}${line}${ctx.newline}` };
+}
+
+export const timersNeverFire: Transform = {
+  code: 'BGS011',
+  slug: 'timers-never-fire',
+  summary: 'A service driven by bpy.app.timers never runs in background mode: schedule it with the add-on\'s runtime',
+  fixKind: 'safe',
+  defaultEnabled: true,
+  docs: {
+    whatItFinds:
+      '`bpy.app.timers.register(fn, ...)` (also `timers.register` after `from bpy.app import timers`) where `fn` does ' +
+      'work that must run: it uses sockets, `select`, queues, asyncio, subprocesses, threads or HTTP, or is named like ' +
+      'a service (`serve`, `poll`, `listen`, `queue`, `client`, `bridge`, ...). Timers that only refresh the UI, and ' +
+      'calls already under a check of `bpy.app.background`, are left alone. The `unregister` / `is_registered` calls ' +
+      'for the same callback are rewritten with it.',
+    whyItBreaks:
+      'Measured in Blender 3.4.1 and 4.3.2 (`blender -b --factory-startup`): `bpy.app.timers` never fire in background ' +
+      'mode, whether registered from `register()`, a `--python` script or a thread, even while the process is kept alive ' +
+      'by a sleep loop (a callback registered with `first_interval=0` ran 0 times in 1.5 s). Nothing is printed and the exit ' +
+      'code is 0: the add-on loads, and its server never answers, its queue is never read, its deferred start never ' +
+      'happens. A "timer fallback" alone therefore does nothing headless; the work needs a loop that the process ' +
+      'itself runs (the caveats guide\'s "external script" pattern). `bpy.app.timers.unregister` of a function that is ' +
+      'not registered raises `ValueError: Error: function is not registered`.',
+    example: {
+      before:
+        'import bpy\n\n\ndef poll_requests():\n    ready, _, _ = select.select([server], [], [], 0)\n    ...\n    return 0.05\n\n\n' +
+        'def register():\n    bpy.app.timers.register(poll_requests, persistent=True)\n\n\ndef unregister():\n' +
+        '    if bpy.app.timers.is_registered(poll_requests):\n        bpy.app.timers.unregister(poll_requests)\n',
+      after:
+        'import bpy\nfrom . import bgsafe_runtime\n\n\ndef poll_requests():\n    ready, _, _ = select.select([server], [], [], 0)\n    ...\n    return 0.05\n\n\n' +
+        'def register():\n    bgsafe_runtime.schedule(poll_requests, persistent=True)\n\n\ndef unregister():\n' +
+        '    if bgsafe_runtime.is_scheduled(poll_requests):\n        bgsafe_runtime.unschedule(poll_requests)\n\n' +
+        '# and a new file in the package, bgsafe_runtime.py (once per add-on; never overwritten).\n' +
+        '# Headless, run the add-on with the launcher of `bgsafe scaffold service <addon>`.\n',
+    },
+    fixSafety:
+      'Safe: in the GUI `bgsafe_runtime.schedule` / `unschedule` / `is_scheduled` are exactly `bpy.app.timers.register` / ' +
+      '`unregister` / `is_registered` with the same arguments. In background mode the callback goes on the runtime\'s ' +
+      'pump, which runs only when a service loop drives it (`bgsafe_runtime.serve_forever()`, or the script written by ' +
+      '`bgsafe scaffold service`), so a headless process that does not ask for the service behaves as before. The ' +
+      'runtime file (`bgsafe_runtime.py`, at the root of the add-on\'s package) is created once and never overwritten. ' +
+      'A file outside a package (a single-file add-on, a script) is reported only: there is no package to put the ' +
+      'runtime in.',
+  },
+  messages: {
+    serviceTimer:
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless and the add-on ' +
+      'silently does nothing; schedule it with the add-on\'s runtime (`bgsafe_runtime.{counterpart}`, identical in the ' +
+      'GUI), then run the add-on headless with `bgsafe scaffold service`',
+    companionCall:
+      '`{call}` must match the runtime that schedules `{fn}`: use `bgsafe_runtime.{counterpart}` (in background mode ' +
+      '`bpy.app.timers.unregister` raises `ValueError: Error: function is not registered` for it)',
+    notAPackage:
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless; this file is ' +
+      'not in a package, so bgsafe cannot add its runtime here. By hand: make the add-on a package (`<name>/__init__.py`) ' +
+      'and run bgsafe again; or, in a script, drive the work from the script\'s own loop (call `{fn}()` until it returns ' +
+      'None, sleeping the seconds it returns)',
+    nameTaken:
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless; the package ' +
+      'already has a `bgsafe_runtime.py` that bgsafe did not write, so nothing was changed. By hand: rename that module, ' +
+      'then run bgsafe again',
+  },
+  prefilter: ['timers'],
+  errorPatterns: [/ValueError: Error: function is not registered/],
+  check(ctx) {
+    const calls = timerCalls(ctx);
+    if (calls.length === 0) return;
+    const defs = new Map<string, SyntaxNode[]>();
+    for (const { name, def } of ctx.matches(FUNCTION_QUERY)) {
+      const list = defs.get(name.text) ?? [];
+      list.push(def);
+      defs.set(name.text, list);
+    }
+
+    // The callbacks that are services: registered with bpy.app.timers for service work, or already
+    // scheduled through the runtime (so that their other calls follow).
+    const services = new Set<string>();
+    const found: TimerCall[] = [];
+    for (const c of calls) {
+      if (c.op !== 'register' || !c.fn) continue;
+      if (c.runtime) {
+        services.add(c.fn.text);
+        continue;
+      }
+      if (guiOnly(c.call)) continue;
+      const name = callbackName(c.fn) ?? '';
+      if (SERVICE_NAME.test(name) || SERVICE_CODE.test(callbackCode(ctx, c.fn, defs))) {
+        services.add(c.fn.text);
+        found.push(c);
+      }
+    }
+    for (const c of calls) {
+      if (c.runtime || !c.fn || found.includes(c) || !services.has(c.fn.text)) continue;
+      if (c.op === 'register' && guiOnly(c.call)) continue;
+      found.push(c);
+    }
+    if (found.length === 0) return;
+    found.sort((a, b) => a.call.startIndex - b.call.startIndex);
+
+    const data = (c: TimerCall): Record<string, string> => ({
+      call: `${c.callee.text}(${c.fn!.text.replace(/\s+/g, ' ')})`,
+      fn: callbackName(c.fn!) ?? c.fn!.text.replace(/\s+/g, ' '),
+      counterpart: COUNTERPART[c.op],
+    });
+    const placement = runtimePlacement(ctx.absPath);
+    if (placement.kind !== 'package') {
+      const messageId = placement.kind === 'not-a-package' ? 'notAPackage' : 'nameTaken';
+      for (const c of found) if (c.op === 'register') ctx.report({ messageId, node: c.call, data: data(c) });
+      return;
+    }
+
+    // One fix for the whole file, carried by every finding: the engine applies it once, and the other
+    // findings' copies overlap it and fall away, so all of them settle in one pass.
+    const edits: Edit[] = found.map((c) => ({ start: c.callee.startIndex, end: c.callee.endIndex, text: `${RUNTIME_MODULE_NAME}.${COUNTERPART[c.op]}` }));
+    if (!importsRuntime(ctx)) edits.push(addImport(ctx, placement.importLine));
+    const fix: Fix = {
+      safety: 'safe',
+      description: `schedule with the add-on's runtime (\`${placement.importLine}\`; ${RUNTIME_FILE_NAME} created once in the package)`,
+      edits,
+      createFiles: placement.exists ? [] : [{ path: placement.createPath, text: runtimeModuleText() }],
+    };
+    for (const c of found) ctx.report({ messageId: c.op === 'register' ? 'serviceTimer' : 'companionCall', node: c.call, data: data(c), fix });
+  },
+};
