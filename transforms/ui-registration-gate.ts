@@ -371,6 +371,21 @@ export const uiRegistrationGate: Transform = {
     const info = moduleInfoOf(ctx);
     const root = ctx.tree.rootNode;
     const { source } = ctx;
+    // Every identifier of the file, found once (the checks below look names up many times).
+    let identifiers: SyntaxNode[] | undefined;
+    const allIdentifiers = (): SyntaxNode[] => (identifiers ??= ctx.matches(IDENTIFIER_QUERY).map((m) => m.id));
+    let byName: Map<string, SyntaxNode[]> | undefined;
+    const identifiersNamed = (name: string): SyntaxNode[] => {
+      if (!byName) {
+        byName = new Map();
+        for (const id of allIdentifiers()) {
+          const list = byName.get(id.text);
+          if (list) list.push(id);
+          else byName.set(id.text, [id]);
+        }
+      }
+      return byName.get(name) ?? [];
+    };
 
     const isUi = new Map<string, boolean>();
     const uiFacts = (node: SyntaxNode) => expressionFacts(info, node);
@@ -383,8 +398,8 @@ export const uiRegistrationGate: Transform = {
       const full = className(node);
       const name = full.split('.').pop()!;
       if (facts?.selfRegister) return `\`${full}\` has its own register()/unregister() classmethod, which may do more than UI`;
-      for (const { id } of ctx.matches(IDENTIFIER_QUERY)) {
-        if (id.text !== name || allowed.has(id.id) || (id.parent && allowed.has(id.parent.id)) || harmlessUse(id)) continue;
+      for (const id of identifiersNamed(name)) {
+        if (allowed.has(id.id) || (id.parent && allowed.has(id.parent.id)) || harmlessUse(id)) continue;
         return `\`${name}\` is also used on line ${id.startPosition.row + 1} (\`${shorten(enclosingLine(id))}\`), which may need it registered`;
       }
       const elsewhere = foreignUse(name, info.file);
@@ -400,7 +415,7 @@ export const uiRegistrationGate: Transform = {
     // --- Module-level sequences of classes.
     const sequences = new Map<string, Sequence>();
     const bindings = new Map<string, number>();
-    for (const { id } of ctx.matches(IDENTIFIER_QUERY)) {
+    for (const id of allIdentifiers()) {
       const p = id.parent;
       if (!p) continue;
       const binds =
@@ -524,8 +539,8 @@ export const uiRegistrationGate: Transform = {
     for (const seq of sequences.values()) {
       if (seq.unclear) continue;
       const target = seq.statement.firstNamedChild!.childForFieldName('left')!;
-      for (const { id } of ctx.matches(IDENTIFIER_QUERY)) {
-        if (id.text !== seq.name || id.id === target.id || handledRefs.has(id.id)) continue;
+      for (const id of identifiersNamed(seq.name)) {
+        if (id.id === target.id || handledRefs.has(id.id)) continue;
         const p = id.parent;
         if (p?.type === 'attribute' && isField(p, 'attribute', id)) continue;
         if (p?.type === 'keyword_argument' && isField(p, 'name', id)) continue;
@@ -635,7 +650,7 @@ export const uiRegistrationGate: Transform = {
     const edits: Edit[] = [];
     const wrapped: SyntaxNode[] = [];
     const generated: Generated[] = [];
-    const taken = new Set(ctx.matches(IDENTIFIER_QUERY).map((m) => m.id.text));
+    const taken = new Set(allIdentifiers().map((id) => id.text));
     const how = new Set<string>();
     let firstModuleUse = Infinity;
     const fail = (reason: string): void => {

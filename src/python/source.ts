@@ -1,5 +1,6 @@
 // Facts about a source text that edits must respect: newlines, the indent unit, lines, and the
 // interiors of multi-line strings, which are never re-indented.
+import { queryMatches } from '../parse.js';
 import type { SyntaxNode, Tree } from '../types.js';
 
 export function detectNewline(source: string): '\r\n' | '\n' {
@@ -8,23 +9,20 @@ export function detectNewline(source: string): '\r\n' | '\n' {
   return crlf > lf ? '\r\n' : '\n';
 }
 
-/** The indent unit most blocks of the file use: "\t" or N spaces; four spaces when nothing tells. */
+/** The indent unit most blocks of the file use: "\t" or N spaces; four spaces when nothing tells.
+ *  Blocks come from a query (native), so only they are brought into JavaScript, not the whole tree. */
 export function detectIndentUnit(tree: Tree, source: string): string {
   const votes = new Map<string, number>();
-  const visit = (n: SyntaxNode): void => {
-    for (const c of n.namedChildren) {
-      if (c.type === 'block' && c.startPosition.row > n.startPosition.row) {
-        const outer = lineIndent(source, n.startIndex);
-        const inner = lineIndent(source, c.startIndex);
-        if (inner.startsWith(outer) && inner.length > outer.length) {
-          const unit = inner.slice(outer.length);
-          if (/^(\t|( +))$/.test(unit)) votes.set(unit, (votes.get(unit) ?? 0) + 1);
-        }
-      }
-      if (c.namedChildCount > 0) visit(c);
+  for (const { block } of queryMatches('(block) @block', tree.rootNode)) {
+    const owner = block.parent;
+    if (!owner || block.startPosition.row <= owner.startPosition.row) continue;
+    const outer = lineIndent(source, owner.startIndex);
+    const inner = lineIndent(source, block.startIndex);
+    if (inner.startsWith(outer) && inner.length > outer.length) {
+      const unit = inner.slice(outer.length);
+      if (/^(\t|( +))$/.test(unit)) votes.set(unit, (votes.get(unit) ?? 0) + 1);
     }
-  };
-  visit(tree.rootNode);
+  }
   let best = '    ';
   let bestVotes = 0;
   for (const [unit, n] of votes) {

@@ -328,8 +328,13 @@ export function foreignUse(name: string, file: string | null): string | null {
       treeCache.set(f.file, tree);
     }
     if (!tree) return path.basename(f.file);
-    for (const id of tree.rootNode.descendantsOfType('identifier')) {
-      if (id.text === name && !harmlessUse(id)) return `${path.basename(f.file)}:${id.startPosition.row + 1}`;
+    // Find the name in the text, then ask the tree for the node there: far cheaper than walking every
+    // identifier of the file through the native binding.
+    const all = new RegExp(`\\b${name}\\b`, 'g');
+    for (let m = all.exec(f.text); m; m = all.exec(f.text)) {
+      const id = tree.rootNode.descendantForIndex(m.index, m.index + name.length);
+      if (id.type !== 'identifier' || id.text !== name) continue; // inside a string or comment
+      if (!harmlessUse(id)) return `${path.basename(f.file)}:${id.startPosition.row + 1}`;
     }
   }
   return null;
