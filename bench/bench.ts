@@ -45,6 +45,20 @@ t0 = process.hrtime.bigint();
 const report = await run({ paths: target, config: false });
 const endToEnd = ms(t0);
 
+// Per rule: the time of its check() alone, over the files its prefilter lets through.
+const perRule = new Map<string, { ms: number; files: number }>();
+for (const [i, text] of texts.entries()) {
+  for (const rule of allTransforms) {
+    if (!rule.prefilter.some((p) => text.includes(p))) continue;
+    const t = process.hrtime.bigint();
+    processSource(files[i], text, { transforms: [rule], unsafeFixes: false });
+    const entry = perRule.get(rule.code) ?? { ms: 0, files: 0 };
+    entry.ms += ms(t);
+    entry.files++;
+    perRule.set(rule.code, entry);
+  }
+}
+
 const rssMb = process.resourceUsage().maxRSS / 1024;
 const line = (k: string, v: string): void => void process.stdout.write(`${k.padEnd(44)} ${v}\n`);
 line('files / characters', `${files.length} / ${(bytes / 1e6).toFixed(1)} M`);
@@ -55,3 +69,6 @@ line('run() end to end (read, discover, diff-ready)', `${endToEnd.toFixed(0)} ms
 line('ratio: no prefilter / prefilter', `${(withoutPrefilter / withPrefilter).toFixed(2)}x`);
 line('ratio: rules without prefilter / parse only', `${(withoutPrefilter / parseOnly).toFixed(2)}x`);
 line('peak RSS', `${rssMb.toFixed(0)} MiB`);
+for (const [code, e] of [...perRule].sort((a, b) => b[1].ms - a[1].ms)) {
+  line(`  ${code} (parse + check + fix loop)`, `${e.ms.toFixed(0)} ms over ${e.files} files (${(e.ms / e.files).toFixed(1)} ms/file)`);
+}

@@ -19,6 +19,9 @@
 #   `serve_forever()`, which is what the service script of `bgsafe scaffold service` does.
 # - `run_coroutine(coro)` runs asyncio work the same way: one event loop per add-on, stepped once per
 #   timer tick in the GUI and once per pump tick headless, so it never blocks Blender.
+# - `run_modal(bpy.ops.x.y, **properties)` starts a modal operator whose modal() works on TIMER events:
+#   in the GUI exactly `bpy.ops.x.y('INVOKE_DEFAULT', **properties)`; headless, where Blender never calls
+#   invoke(), it runs the operator's own invoke() and modal() with its timers on the pump.
 import asyncio
 import heapq
 import itertools
@@ -184,6 +187,181 @@ def run_coroutine(coro):
     if not is_scheduled(_step_loop):
         schedule(_step_loop, first_interval=0.0, persistent=True)
     return task
+
+
+# --- modal operators on TIMER events ----------------------------------------------------------------
+
+def run_modal(operator, **properties):
+    """Start the modal operator `operator` (`bpy.ops.x.y`) as `operator('INVOKE_DEFAULT', **properties)`
+    does, and return what its invoke() returned.
+
+    GUI: exactly operator('INVOKE_DEFAULT', **properties).
+    Background: Blender never calls invoke() there (it prints `wm_operator_invoke: invalid operator call`
+    and returns {'PASS_THROUGH'}), so this runs the operator class's own invoke() now, and modal() with a
+    TIMER event every time a timer it added with `context.window_manager.event_timer_add(step)` is due, on
+    the pump, until modal() returns {'FINISHED'} or {'CANCELLED'} or raises. Only TIMER events come:
+    there is no user. The methods run on a stand-in for the operator (Python cannot create an instance of
+    a registered Operator class: `TypeError: bpy_struct.__new__(type): expected a single argument`), which
+    has the class's methods and attributes, its properties (defaults, or the values passed) and report().
+    Like the operator's modal handler in the GUI, its timers stop when another .blend file is loaded.
+    """
+    if not _background():
+        return operator('INVOKE_DEFAULT', **properties)
+    cls = getattr(bpy.types, operator.idname())
+    op = _ModalOperator(cls, operator.get_rna_type(), properties)
+    result = op.invoke(_ModalContext(op), _ModalEvent('NONE'))
+    op._started = "RUNNING_MODAL" in result and op._handler_added
+    if not op._started:
+        op._stop()
+    return result
+
+
+class _ModalOperator:
+    """Stands in for an instance of the operator class `cls` (see run_modal)."""
+
+    def __init__(self, cls, rna, properties):
+        values = {}
+        for prop in rna.properties:
+            if prop.identifier == "rna_type":
+                continue
+            if getattr(prop, "is_array", False):
+                values[prop.identifier] = tuple(prop.default_array)
+            elif prop.type == "ENUM" and prop.is_enum_flag:
+                values[prop.identifier] = set(prop.default_flag)
+            elif prop.type in {"POINTER", "COLLECTION"}:
+                values[prop.identifier] = None
+            else:
+                values[prop.identifier] = prop.default
+        for name in properties:
+            if name not in values:
+                raise TypeError('Converting py args to operator properties: keyword "%s" unrecognized' % name)
+        values.update(properties)
+        self.__dict__.update(values)
+        self._cls = cls
+        self._property_names = set(values)
+        self._passed = set(properties)
+        self._timers = []
+        self._handler_added = False
+        self._started = False
+        self.properties = _ModalProperties(self)
+        self.layout = None
+
+    def __getattr__(self, name):
+        # Methods and class attributes of the add-on's class (and its mixins), bound to this stand-in.
+        operator_bases = bpy.types.Operator.__mro__
+        for klass in self._cls.__mro__:
+            if klass in operator_bases or name not in vars(klass):
+                continue
+            value = vars(klass)[name]
+            return value.__get__(self, self._cls) if hasattr(value, "__get__") else value
+        raise AttributeError("'%s' object has no attribute '%s'" % (self._cls.__name__, name))
+
+    def report(self, type, message):
+        # What Blender prints for an operator's report in background mode: "Info: …", "Error: …".
+        kind = next(iter(type), "INFO")
+        label = "Error" if kind.startswith("ERROR") else "Warning" if kind == "WARNING" else "Debug" if kind == "DEBUG" else "Info"
+        print("%s: %s" % (label, message))
+
+    def _tick(self, timer):
+        # One TIMER event for `timer`: the seconds until its next one, or None once it or the operator stopped.
+        if not (self._started and timer.alive):
+            return None
+        now = time.monotonic()
+        timer.time_delta = now - timer._last
+        timer.time_duration = now - timer._start
+        timer._last = now
+        try:
+            result = self.modal(_ModalContext(self), _ModalEvent("TIMER"))
+        except BaseException:
+            self._stop()
+            raise
+        if not isinstance(result, (set, frozenset)):
+            self._stop()
+            raise ValueError("%s.modal(): expected a set of strings such as {'RUNNING_MODAL'}, not %r" % (self._cls.__name__, result))
+        if "FINISHED" in result or "CANCELLED" in result:
+            self._stop()
+        return timer.time_step if (self._started and timer.alive) else None
+
+    def _stop(self):
+        self._started = False
+        for timer in self._timers:
+            timer.alive = False
+
+
+class _ModalProperties:
+    """`self.properties` of the stand-in: the same values as `self.<name>`."""
+
+    def __init__(self, op):
+        self.__dict__["_op"] = op
+
+    def __getattr__(self, name):
+        if name in self._op._property_names:
+            return getattr(self._op, name)
+        raise AttributeError("'OperatorProperties' object has no attribute '%s'" % name)
+
+    def __setattr__(self, name, value):
+        setattr(self._op, name, value)
+
+    def is_property_set(self, name, ghost=True):
+        return name in self._op._passed
+
+
+class _ModalContext:
+    """The context the stand-in's methods get: bpy.context, with a window manager whose timers and modal
+    handler are the pump's."""
+
+    def __init__(self, op):
+        self.__dict__["_wm"] = _ModalWindowManager(op)
+
+    def __getattr__(self, name):
+        if name == "window_manager":
+            return self._wm
+        return getattr(bpy.context, name)
+
+
+class _ModalWindowManager:
+    def __init__(self, op):
+        self._op = op
+
+    def __getattr__(self, name):
+        return getattr(bpy.context.window_manager, name)
+
+    def event_timer_add(self, time_step, window=None):
+        timer = _ModalTimer(time_step)
+        self._op._timers.append(timer)
+        schedule(lambda: self._op._tick(timer), first_interval=timer.time_step)
+        return timer
+
+    def event_timer_remove(self, timer):
+        if isinstance(timer, _ModalTimer):
+            timer.alive = False
+        else:
+            bpy.context.window_manager.event_timer_remove(timer)
+
+    def modal_handler_add(self, operator):
+        if operator is not self._op:
+            return bpy.context.window_manager.modal_handler_add(operator)
+        self._op._handler_added = True
+        return True
+
+
+class _ModalTimer:
+    """What event_timer_add() returns: time_step, time_delta and time_duration, like bpy.types.Timer."""
+
+    def __init__(self, time_step):
+        self.time_step = max(0.0, float(time_step))
+        self.time_delta = 0.0
+        self.time_duration = 0.0
+        self.alive = True
+        self._start = self._last = time.monotonic()
+
+
+class _ModalEvent:
+    """The event modal() gets: a TIMER event has type 'TIMER' and value 'NOTHING', as in Blender."""
+
+    def __init__(self, type):
+        self.type = type
+        self.value = "NOTHING"
 
 
 # --- the service loop -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from './parse.js';
 import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './python/source.js';
 import { findSuppressions, suppresses, unusedSuppressions } from './suppressions.js';
-import type { Edit, FileError, Finding, ReportedFinding, Transform, TransformContext, Tree } from './types.js';
+import type { Edit, FileError, Finding, ReportedFinding, SyntaxNode, Transform, TransformContext, Tree } from './types.js';
 
 export const MAX_PASSES = 10;
 
@@ -48,6 +48,7 @@ export function collectFindings(
 ): Finding[] {
   const findings: Finding[] = [];
   const starts = lineStarts(source);
+  const queryCache = new Map<string, Array<Record<string, SyntaxNode>>>();
   // Computed on first use: most files need neither.
   let indentUnit: string | undefined;
   let newline: string | undefined;
@@ -64,7 +65,17 @@ export function collectFindings(
       get newline() {
         return (newline ??= detectNewline(source));
       },
-      matches: (q, node) => queryMatches(q, node ?? tree.rootNode),
+      matches: (q, node) => {
+        // Rules often run the same query over the same tree (calls, imports, identifiers): run it once.
+        const at = node ?? tree.rootNode;
+        const key = `${at.id}\u0000${q}`;
+        let hit = queryCache.get(key);
+        if (!hit) {
+          hit = queryMatches(q, at);
+          queryCache.set(key, hit);
+        }
+        return hit.slice(); // a rule may sort or trim its copy
+      },
       report: (r) => {
         const start = r.start ?? r.node?.startIndex ?? 0;
         const end = r.end ?? r.node?.endIndex ?? start;

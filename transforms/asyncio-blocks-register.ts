@@ -4,9 +4,10 @@
 // GUI and headless. The fix starts the coroutine as a task on the add-on's runtime loop, stepped once per
 // timer tick in the GUI and once per pump tick headless.
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { lineEndOf, lineStartOf } from '../src/python/source.js';
 import { headlessWhere } from '../src/python/modal-start-headless-reach.js';
 import {
+  addRuntimeImport,
+  importsRuntime,
   RUNTIME_FILE_NAME,
   RUNTIME_MODULE_NAME,
   runtimeModuleText,
@@ -47,33 +48,6 @@ function longRunning(coro: SyntaxNode, defs: Map<string, SyntaxNode>): string | 
     return false;
   };
   return visit(name, 0) ? name : null;
-}
-
-function importsRuntime(ctx: TransformContext): boolean {
-  return ctx.tree.rootNode
-    .descendantsOfType('import_from_statement')
-    .some((s) => s.childrenForFieldName('name').some((n) => n.text === RUNTIME_MODULE_NAME || n.childForFieldName?.('name')?.text === RUNTIME_MODULE_NAME));
-}
-
-/** `line` after the first run of top-level imports (else after the docstring, else first). */
-function addImport(ctx: TransformContext, line: string): Edit {
-  const isImport = (n: SyntaxNode): boolean =>
-    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
-  const statements = ctx.tree.rootNode.namedChildren.filter((n) => n.type !== 'comment');
-  let anchor: SyntaxNode | null = null;
-  const first = statements.findIndex(isImport);
-  if (first >= 0) for (let i = first; i < statements.length && isImport(statements[i]); i++) anchor = statements[i];
-  if (!anchor) {
-    const doc = statements[0];
-    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string') anchor = doc;
-  }
-  if (anchor) {
-    const end = lineEndOf(ctx.source, anchor.endIndex);
-    return { start: end, end, text: `${ctx.newline}${line}` };
-  }
-  const firstCode = statements[0];
-  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
-  return { start: at, end: at, text: `${line}${ctx.newline}` };
 }
 
 function short(node: SyntaxNode): string {
@@ -191,7 +165,7 @@ export const asyncioBlocksRegister: Transform = {
       }
       const callee = call.childForFieldName('function')!;
       const edits: Edit[] = [{ start: callee.startIndex, end: callee.endIndex, text: `${RUNTIME_MODULE_NAME}.run_coroutine` }];
-      if (!importsRuntime(ctx)) edits.push(addImport(ctx, placement.importLine));
+      if (!importsRuntime(ctx)) edits.push(addRuntimeImport(ctx, placement.importLine));
       const fix: Fix = {
         safety: 'safe',
         description: `start \`${coroName}()\` as a task on the add-on's event loop (\`${placement.importLine}\`; ${RUNTIME_FILE_NAME} created once in the package)`,

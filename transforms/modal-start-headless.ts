@@ -1,8 +1,10 @@
 // BGS012 modal-start-headless: `bpy.ops.<op>('INVOKE_DEFAULT')` in code that runs without a user (register(),
 // handlers, timers, threads). Background mode never calls invoke(): an operator with execute() falls back to
 // it where there is a window and raises where there is none; a modal-only operator does nothing at all.
-import type { SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { ensureImport } from '../src/python/edits.js';
+import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
+import { ensureImport, wrapStatements } from '../src/python/edits.js';
+import { lineIndent, startsLine } from '../src/python/source.js';
+import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
 import { checksBackground, headlessWhere, type Reached } from '../src/python/modal-start-headless-reach.js';
 import { resolveOperator, type OperatorFacts } from '../src/python/modal-start-headless-operators.js';
 
@@ -32,6 +34,53 @@ function appName(ctx: TransformContext): string | null {
     if (m.name.text === 'app') return m.alias?.text ?? 'app';
   }
   return null;
+}
+
+/**
+ * The fix for a modal-only operator on TIMER events, started where no user is: the call becomes
+ * `if bpy.app.background: bgsafe_runtime.run_modal(bpy.ops.x.y, …)` / `else: <the call as it was>`.
+ * Returns why not (words for the message) where the call's shape or place does not allow it.
+ */
+function runModalFix(ctx: TransformContext, call: SyntaxNode, mode: SyntaxNode, where: Reached): Fix | string {
+  if (where.kind === 'thread') return 'the call runs in a thread, and the pump runs its work in the thread of the service loop';
+  if (where.kind === 'register') return 'the call runs while the add-on is imported';
+  const stmt = call.parent;
+  if (stmt?.type !== 'expression_statement' || stmt.namedChildren.length !== 1) return 'the value of the call is used';
+  const args = call.childForFieldName('arguments')!.namedChildren.filter((a) => a.type !== 'comment');
+  const rest = args.filter((a) => a.id !== mode.id);
+  if (rest.some((a) => a.type !== 'keyword_argument' && a.type !== 'dictionary_splat')) return 'the call passes positional arguments besides its mode';
+  if (rest.some((a) => a.text.includes('\n'))) return 'an argument of the call spans lines';
+  if (!startsLine(ctx.source, stmt.startIndex)) return 'the call shares its line with other code';
+  const placement = runtimePlacement(ctx.absPath);
+  if (placement.kind === 'not-a-package') return 'this file is not in a package, so bgsafe cannot add its runtime module here (make the add-on a package and run bgsafe again)';
+  if (placement.kind === 'name-taken') return 'the package has a `bgsafe_runtime.py` that bgsafe did not write (rename it and run bgsafe again)';
+
+  const app = appName(ctx);
+  const test = app ? `${app}.background` : 'bpy.app.background';
+  const wrap = wrapStatements(ctx, stmt, stmt, test);
+  const { newline: nl, indentUnit: unit } = ctx;
+  const indent = lineIndent(ctx.source, stmt.startIndex);
+  const localUnit = indent.length > 0 && /^\t+$/.test(indent) ? '\t' : unit;
+  const header = `if ${test}:${nl}${indent}${localUnit}`;
+  if (!wrap || wrap[0].start !== stmt.startIndex || wrap[0].text !== header) return 'the call\'s statement cannot be wrapped safely';
+  const operator = call.childForFieldName('function')!.text.replace(/\s+/g, '');
+  const runModal = `${RUNTIME_MODULE_NAME}.run_modal(${[operator, ...rest.map((a) => a.text)].join(', ')})`;
+  const edits: Edit[] = [{ ...wrap[0], text: `${header}${runModal}${nl}${indent}else:${nl}${indent}${localUnit}` }, ...wrap.slice(1)];
+  const imports: Edit[] = [];
+  const bpyImport = app ? null : ensureImport(ctx, 'bpy', call.startIndex);
+  if (bpyImport) imports.push(bpyImport);
+  if (!importsRuntime(ctx)) {
+    const runtimeImport = addRuntimeImport(ctx, placement.importLine);
+    const same = imports.find((e) => e.start === runtimeImport.start && e.end === runtimeImport.end);
+    if (same) same.text += runtimeImport.text;
+    else imports.push(runtimeImport);
+  }
+  return {
+    safety: 'safe',
+    description: `in background mode run \`${operator}\` on the runtime's pump (\`${RUNTIME_MODULE_NAME}.run_modal\`; ${RUNTIME_FILE_NAME} created once in the package)`,
+    edits: [...edits, ...imports],
+    createFiles: placement.exists ? [] : [{ path: placement.createPath, text: runtimeModuleText() }],
+  };
 }
 
 function shortCall(call: SyntaxNode): string {
@@ -74,7 +123,13 @@ function reportCall(ctx: TransformContext, call: SyntaxNode, mode: SyntaxNode, o
     return;
   }
   if (facts.hasModal && facts.modalOnTimer) {
-    ctx.report({ messageId: 'modalTimer', node: call, data: { ...data, interval: facts.timerInterval ?? 'its timer interval' } });
+    const fix = facts.pumpBlocker ? null : runModalFix(ctx, call, mode, where);
+    if (typeof fix === 'string' || fix === null) {
+      const why = facts.pumpBlocker ?? fix ?? '';
+      ctx.report({ messageId: 'modalTimer', node: call, data: { ...data, why, interval: facts.timerInterval ?? 'its timer interval' } });
+      return;
+    }
+    ctx.report({ messageId: 'runModalInBackground', node: call, data, fix });
     return;
   }
   ctx.report({ messageId: facts.hasModal ? 'modalOnly' : 'invokeOnly', node: call, data });
@@ -91,7 +146,7 @@ export const modalStartHeadless: Transform = {
       "Calls `bpy.ops.<category>.<name>('INVOKE_DEFAULT', …)` (and the other `INVOKE_*` modes, also after a " +
       'context-override dict) made where no user is: at module level, in `register()` and the functions it calls, ' +
       'in functions appended to `bpy.app.handlers.*` or decorated with `@persistent`, in timer callbacks ' +
-      '(`bpy.app.timers.register(fn)`), in thread targets (`threading.Thread(target=fn)`), and in the functions ' +
+      '(`bpy.app.timers.register(fn)`, or `bgsafe_runtime.schedule(fn)` after BGS011), in thread targets (`threading.Thread(target=fn)`), and in the functions ' +
       'those call by name. The operator is looked up by its `bl_idname` in the file and in the other files of the ' +
       "add-on's package; calls of operators the add-on does not define (Blender's own, another add-on's) are " +
       "left alone, and so are calls already behind a check of `bpy.app.background` and calls in operators' " +
@@ -125,8 +180,21 @@ export const modalStartHeadless: Transform = {
       'already fell back to where there was a window, and also where there is none. It is applied only where the ' +
       'operator defines `execute()` and its `invoke()` neither asks the user (a dialog, a popup, a file browser: ' +
       'headless nobody fills it in) nor starts a modal loop. Those, and operators without `execute()`, are ' +
-      'reported with what to do by hand; a modal operator that works on TIMER events needs its work put on the ' +
-      "pump of bgsafe's runtime (`bgsafe_runtime.schedule`) driven by a service loop (`bgsafe scaffold service`).",
+      'reported with what to do by hand. A modal-only operator whose modal() works on TIMER events is started, in ' +
+      "background mode only, by `bgsafe_runtime.run_modal(bpy.ops.x.y, …)` (`if bpy.app.background: … else: " +
+      "bpy.ops.x.y('INVOKE_DEFAULT', …)`: the GUI branch is the call as it was). It runs the class's own invoke() " +
+      'at once and its modal() with a TIMER event each time a timer that invoke() added through ' +
+      '`context.window_manager.event_timer_add(step)` is due, on the pump of the add-on\'s runtime module ' +
+      '(`bgsafe_runtime.py`, created once in the package), until modal() returns FINISHED or CANCELLED; a service ' +
+      'loop drives the pump (`bgsafe scaffold service`). The methods run on a stand-in for the operator (Python ' +
+      'cannot create an instance of a registered Operator class: `TypeError: bpy_struct.__new__(type): expected a ' +
+      "single argument`, 3.4.1 and 4.3.2) with the class's methods and attributes, its properties and report(). " +
+      'The fix is made only where that is all the operator needs: invoke() adds a timer and a modal handler through ' +
+      'its `context` argument and does not read the event; modal() reads only `event.type`, and reacts to no event ' +
+      'but TIMER except to stop (an ESC branch returning CANCELLED: headless nobody presses it); no ' +
+      '`context.area`/`region`/`space_data` unless checked first; no Pointer/Collection properties, `__init__()` or ' +
+      '`super()`; the call is a statement of its own in a handler or timer callback, with keyword arguments only, ' +
+      'in a package. Elsewhere it is reported with the reason and what to do by hand.',
   },
   messages: {
     execInBackground:
@@ -154,10 +222,18 @@ export const modalStartHeadless: Transform = {
       'work in a function returning the seconds until its next call and, in background mode, schedule it with ' +
       "`bgsafe_runtime.schedule(fn, persistent=True)` (run the add-on with `bgsafe scaffold service`, whose loop " +
       'calls the pump)',
+    runModalInBackground:
+      '`{call}` runs {where}, but `{cls}` is modal-only (no execute()): in background mode Blender never calls ' +
+      "invoke(), prints `wm_operator_invoke: invalid operator call '{cls}'` and returns {'PASS_THROUGH'}, so the work " +
+      "its modal() does on TIMER events never runs, silently; in background mode the call now runs `{cls}`'s own " +
+      'invoke() and modal() on the pump of the add-on\'s runtime (`bgsafe_runtime.run_modal`), the GUI call is ' +
+      'unchanged. Run the add-on headless with the service script of `bgsafe scaffold service <addon>`, whose ' +
+      'loop calls the pump',
     modalTimer:
       '`{call}` runs {where}, but `{cls}` is modal-only (no execute()): in background mode Blender never calls ' +
       "invoke(), prints `wm_operator_invoke: invalid operator call '{cls}'` and returns {'PASS_THROUGH'}, so the work " +
-      "its modal() does on TIMER events never runs, silently. By hand: move the TIMER branch of `{cls}.modal()` into " +
+      'its modal() does on TIMER events never runs, silently. bgsafe cannot run it on the pump for you: {why}. ' +
+      'By hand: move the TIMER branch of `{cls}.modal()` into ' +
       'a module-level function that takes no arguments and returns {interval} (the seconds until its next call; ' +
       'None stops it); in background mode schedule that function instead of starting the operator: ' +
       "`if bpy.app.background: bgsafe_runtime.schedule(tick, persistent=True)` / `else: bpy.ops.{op}('INVOKE_DEFAULT')`; " +

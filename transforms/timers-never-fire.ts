@@ -5,9 +5,8 @@
 // bpy.app.timers; headless its pump runs the callback when a service loop drives it
 // (`bgsafe scaffold service` writes one).
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { lineEndOf, lineStartOf } from '../src/python/source.js';
 import { mentionsBackground } from '../src/python/scope.js';
-import { RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
+import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
 const COUNTERPART: Record<string, string> = {
@@ -136,37 +135,6 @@ function guiOnly(node: SyntaxNode): boolean {
   return false;
 }
 
-/** True when the file imports the runtime (`from . import bgsafe_runtime`, `from .. import …`). */
-function importsRuntime(ctx: TransformContext): boolean {
-  return ctx.tree.rootNode
-    .descendantsOfType('import_from_statement')
-    .some((s) => s.childrenForFieldName('name').some((n) => n.text === RUNTIME_MODULE_NAME || n.childForFieldName?.('name')?.text === RUNTIME_MODULE_NAME));
-}
-
-/** An edit adding `line` after the first run of top-level imports (else after the docstring and
- *  `from __future__` imports, else before the first statement). */
-function addImport(ctx: TransformContext, line: string): Edit {
-  const root = ctx.tree.rootNode;
-  const isImport = (n: SyntaxNode): boolean =>
-    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
-  const statements = root.namedChildren.filter((n) => n.type !== 'comment');
-  let anchor: SyntaxNode | null = null;
-  const first = statements.findIndex(isImport);
-  if (first >= 0) for (let i = first; i < statements.length && isImport(statements[i]); i++) anchor = statements[i];
-  if (!anchor) {
-    const doc = statements[0];
-    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string') anchor = doc;
-  }
-  if (anchor) {
-    const end = lineEndOf(ctx.source, anchor.endIndex);
-    return { start: end, end, text: `${ctx.newline}${line}` };
-  }
-  const firstCode = statements[0];
-  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
-  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
-  return { start: at, end: at, text: `${lead}${line}${ctx.newline}` };
-}
-
 export const timersNeverFire: Transform = {
   code: 'BGS011',
   slug: 'timers-never-fire',
@@ -279,7 +247,7 @@ export const timersNeverFire: Transform = {
     // One fix for the whole file, carried by every finding: the engine applies it once, and the other
     // findings' copies overlap it and fall away, so all of them settle in one pass.
     const edits: Edit[] = found.map((c) => ({ start: c.callee.startIndex, end: c.callee.endIndex, text: `${RUNTIME_MODULE_NAME}.${COUNTERPART[c.op]}` }));
-    if (!importsRuntime(ctx)) edits.push(addImport(ctx, placement.importLine));
+    if (!importsRuntime(ctx)) edits.push(addRuntimeImport(ctx, placement.importLine));
     const fix: Fix = {
       safety: 'safe',
       description: `schedule with the add-on's runtime (\`${placement.importLine}\`; ${RUNTIME_FILE_NAME} created once in the package)`,

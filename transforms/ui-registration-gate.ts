@@ -4,7 +4,6 @@
 // (unregister_class of a class that was never registered raises). Mixed class tuples are split in two, order
 // kept, so operators stay registered headless. UI classes are found through their bases, the add-on's own
 // base classes and imports from its other files (read from disk, see src/python/ui-registration-gate-resolve.ts).
-import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ensureImport, wrapStatements } from '../src/python/edits.js';
 import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/python/source.js';

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { decodeSource } from '../files.js';
 import { parsePython } from '../parse.js';
 import type { SyntaxNode, Tree } from '../types.js';
+import { pumpBlocker } from './modal-start-headless-pump.js';
 
 export interface OperatorFacts {
   className: string;
@@ -26,6 +27,9 @@ export interface OperatorFacts {
   timerInterval: string | null;
   /** The class has bases other than `Operator`, so methods may come from elsewhere. */
   otherBases: boolean;
+  /** For a modal-only operator working on TIMER events: why `bgsafe_runtime.run_modal` cannot run it headless
+   *  (words for a message: "its modal() reads `event.mouse_x`"), or null when it can. */
+  pumpBlocker: string | null;
 }
 
 /** Calls in invoke() that wait for the user: a dialog, a popup, a file browser. */
@@ -120,7 +124,8 @@ export function operatorsOf(tree: Tree, file: string): Map<string, OperatorFacts
       invokeStartsModal: invoke ? callsNamed(invoke, ['modal_handler_add']) !== null : false,
       modalOnTimer: modal ? /(['"])TIMER\1/.test(modal.text) : false,
       timerInterval,
-      otherBases: bases.some((b) => !/^(bpy\.types\.)?Operator$/.test(b.text.replace(/\s+/g, ''))),
+      otherBases: bases.some((b) => !/^((bpy\.)?types\.)?Operator$/.test(b.text.replace(/\s+/g, ''))),
+      pumpBlocker: modal && !methods.has('execute') ? pumpBlocker(body, methods) : null,
     });
   }
   return out;

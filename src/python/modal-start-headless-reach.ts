@@ -1,6 +1,6 @@
 // BGS012/BGS013/BGS014 helper: the functions of a module that run headless without a user: register() and
 // what it (or module-level code) calls, functions appended to `bpy.app.handlers.*`, timer callbacks
-// (`bpy.app.timers.register(fn)`), thread targets (`threading.Thread(target=fn)`), and the functions those
+// (`bpy.app.timers.register(fn)`, `bgsafe_runtime.schedule(fn)`), thread targets (`threading.Thread(target=fn)`), and the functions those
 // call by plain name. Each reached function gets the words that say where it runs, for messages.
 import type { SyntaxNode, Tree } from '../types.js';
 import { queryMatches } from '../parse.js';
@@ -22,7 +22,7 @@ const APPEND_QUERY = `(call
   function: (attribute object: (_) @list attribute: (identifier) @method (#eq? @method "append"))
   arguments: (argument_list . (identifier) @fn)) @call`;
 const TIMER_QUERY = `(call
-  function: (attribute object: (_) @timers attribute: (identifier) @method (#eq? @method "register"))
+  function: (attribute object: (_) @timers attribute: (identifier) @method (#match? @method "^(register|schedule)$"))
   arguments: (argument_list . (_) @fn)) @call`;
 const THREAD_QUERY = `(call
   function: [(identifier) (attribute)] @ctor
@@ -95,8 +95,10 @@ export function headlessFunctions(tree: Tree): Map<number, Reached> {
     if (!/(^|\.)persistent$/.test(decorator.text)) continue;
     starts.push([def, { kind: 'handler', where: `in the handler \`${name.text}()\`` }]);
   }
-  for (const { timers, fn } of queryMatches(TIMER_QUERY, root)) {
-    if (!/(^|\.)timers$/.test(timers.text.replace(/\s+/g, ''))) continue;
+  for (const { timers, method, fn } of queryMatches(TIMER_QUERY, root)) {
+    // bpy.app.timers.register(fn), or bgsafe_runtime.schedule(fn) (BGS011's rewrite of it).
+    const object = timers.text.replace(/\s+/g, '');
+    if (method.text === 'register' ? !/(^|\.)timers$/.test(object) : object !== 'bgsafe_runtime') continue;
     let target: SyntaxNode | null = fn;
     if (fn.type === 'call' && /(^|\.)partial$/.test(fn.childForFieldName('function')?.text ?? '')) {
       target = fn.childForFieldName('arguments')?.firstNamedChild ?? null;

@@ -4,6 +4,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
+import { lineEndOf, lineStartOf } from './source.js';
+import type { Edit, SyntaxNode, TransformContext } from '../types.js';
 
 export const RUNTIME_MODULE_NAME = 'bgsafe_runtime';
 export const RUNTIME_FILE_NAME = `${RUNTIME_MODULE_NAME}.py`;
@@ -84,3 +86,35 @@ export function writeRuntimeInto(packageDir: string): { file: string; created: b
   writeFileSync(file, runtimeModuleText(), { flag: 'wx' });
   return { file, created: true };
 }
+
+/** True when the file imports the runtime (`from . import bgsafe_runtime`, `from .. import …`, aliased). */
+export function importsRuntime(ctx: TransformContext): boolean {
+  return ctx.tree.rootNode
+    .descendantsOfType('import_from_statement')
+    .some((s) => s.childrenForFieldName('name').some((n) => n.text === RUNTIME_MODULE_NAME || n.childForFieldName?.('name')?.text === RUNTIME_MODULE_NAME));
+}
+
+/** An edit adding `line` after the first run of top-level imports (else after the docstring and
+ *  `from __future__` imports, else before the first statement). */
+export function addRuntimeImport(ctx: TransformContext, line: string): Edit {
+  const root = ctx.tree.rootNode;
+  const isImport = (n: SyntaxNode): boolean =>
+    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
+  const statements = root.namedChildren.filter((n) => n.type !== 'comment');
+  let anchor: SyntaxNode | null = null;
+  const first = statements.findIndex(isImport);
+  if (first >= 0) for (let i = first; i < statements.length && isImport(statements[i]); i++) anchor = statements[i];
+  if (!anchor) {
+    const doc = statements[0];
+    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string') anchor = doc;
+  }
+  if (anchor) {
+    const end = lineEndOf(ctx.source, anchor.endIndex);
+    return { start: end, end, text: `${ctx.newline}${line}` };
+  }
+  const firstCode = statements[0];
+  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
+  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
+  return { start: at, end: at, text: `${lead}${line}${ctx.newline}` };
+}
+

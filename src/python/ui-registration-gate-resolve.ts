@@ -46,10 +46,6 @@ export interface ModuleInfo {
   memo: Map<string, ClassFacts | null>;
 }
 
-function moduleLevel(stmt: SyntaxNode): boolean {
-  return stmt.parent?.type === 'module';
-}
-
 /** Module-level statements, also those inside module-level `if`/`try` blocks (conditional imports). */
 function topStatements(root: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
