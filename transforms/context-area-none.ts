@@ -4,7 +4,7 @@
 // The fix adds the None check a careful author writes: `context.area and …` in a condition, or
 // `if context.area is not None:` around the statements that use it; anything less clear is reported.
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { wrapStatements } from '../src/python/edits.js';
+import { nextStatement, wrapStatements } from '../src/python/edits.js';
 import { enclosingStatement } from '../src/python/scope.js';
 
 const MEMBERS = new Set(['area', 'region', 'space_data', 'region_data']);
@@ -577,12 +577,6 @@ function usedAfter(name: string, statement: SyntaxNode, fn: SyntaxNode): boolean
 }
 
 /** The next statement of the same block, skipping comments. */
-function nextStatement(node: SyntaxNode): SyntaxNode | null {
-  let n = node.nextNamedSibling;
-  while (n && n.type === 'comment') n = n.nextNamedSibling;
-  return n;
-}
-
 function firstLine(text: string): string {
   const line = text.split('\n')[0].replace(/\r$/, '').trim();
   return line.length > 70 ? `${line.slice(0, 67)}...` : line;

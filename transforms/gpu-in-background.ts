@@ -2,7 +2,7 @@
 // register() and what it calls). `blender --background` has no GPU context, so the add-on fails to load.
 // The fix is Blender's own idiom: the value becomes None in background mode, or the statement is skipped.
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { ensureImport, guardValue, wrapStatements } from '../src/python/edits.js';
+import { consecutiveRuns, ensureImport, guardValue, wrapStatements } from '../src/python/edits.js';
 import {
   enclosingClass,
   enclosingFunction,
@@ -242,12 +242,6 @@ function planFor(statement: SyntaxNode, call: SyntaxNode): Plan {
 }
 
 /** The next statement of the same block, skipping comments. */
-function nextStatement(node: SyntaxNode): SyntaxNode | null {
-  let n = node.nextNamedSibling;
-  while (n && n.type === 'comment') n = n.nextNamedSibling;
-  return n;
-}
-
 export const gpuInBackground: Transform = {
   code: 'BGS001',
   slug: 'gpu-in-background',
@@ -378,14 +372,8 @@ export const gpuInBackground: Transform = {
       const imp = ensureImport(ctx, 'bpy', at);
       return { safety: 'safe', description, edits: imp ? [imp, ...edits] : edits };
     };
-    const toWrap = [...statements.values()].filter((s) => plans.get(s.id)!.kind === 'wrap').sort((a, b) => a.startIndex - b.startIndex);
-    const wrapIds = new Set(toWrap.map((s) => s.id));
-    const done = new Set<number>();
-    for (const first of toWrap) {
-      if (done.has(first.id)) continue;
-      const group = [first];
-      for (let n = nextStatement(first); n && wrapIds.has(n.id); n = nextStatement(n)) group.push(n);
-      for (const s of group) done.add(s.id);
+    const toWrap = [...statements.values()].filter((s) => plans.get(s.id)!.kind === 'wrap');
+    for (const group of consecutiveRuns(toWrap)) {
       const whole = wrapStatements(ctx, group[0], group[group.length - 1], CONDITION);
       if (whole) {
         const fix = makeFix(whole, 'wrap in `if not bpy.app.background:`');

@@ -5,7 +5,7 @@
 // a dialog (it edits the operator's properties) is reported with the manual fix.
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 import { ensureImport, wrapStatements } from '../src/python/edits.js';
-import { enclosingClass, enclosingFunction, mentionsBackground } from '../src/python/scope.js';
+import { enclosingClass, enclosingFunction, isGuarded, mentionsBackground } from '../src/python/scope.js';
 import { lineIndent } from '../src/python/source.js';
 
 const POPUPS = ['popup_menu', 'popover'];
@@ -82,62 +82,6 @@ function callbackNames(ctx: TransformContext): Set<string> {
     out.add(callback.type === 'attribute' ? callback.childForFieldName('attribute')?.text ?? '' : callback.text);
   }
   return out;
-}
-
-/**
- * True when the call already sits behind a check of `bpy.app.background`: in the body of
- * `if not bpy.app.background:` (or the `else:` of `if bpy.app.background:`), in a conditional expression
- * or `and` on it, or after `if bpy.app.background: return`. Unlike scope.ts's isGuarded, a try/except
- * does not count: a segmentation fault is no exception.
- */
-function behindBackgroundCheck(node: SyntaxNode): boolean {
-  const stop = enclosingFunction(node);
-  let child: SyntaxNode = node;
-  for (let p = node.parent; p && p !== stop; child = p, p = p.parent) {
-    switch (p.type) {
-      case 'if_statement':
-      case 'elif_clause':
-      case 'while_statement': {
-        const cond = p.childForFieldName('condition');
-        if (cond && cond.id !== child.id && mentionsBackground(cond.text)) return true;
-        if (p.type === 'if_statement') {
-          for (const alt of p.childrenForFieldName('alternative')) {
-            if (alt.id === child.id) {
-              if (cond && mentionsBackground(cond.text)) return true;
-              for (const other of p.childrenForFieldName('alternative')) {
-                if (other.id === child.id) break;
-                const c = other.childForFieldName('condition');
-                if (c && mentionsBackground(c.text)) return true;
-              }
-            }
-          }
-        }
-        break;
-      }
-      case 'conditional_expression': {
-        const parts = p.namedChildren;
-        if (parts.some((x) => x.id !== child.id && mentionsBackground(x.text))) return true;
-        break;
-      }
-      case 'boolean_operator': {
-        const left = p.childForFieldName('left');
-        if (left && left.id !== child.id && mentionsBackground(left.text)) return true;
-        break;
-      }
-      case 'block':
-      case 'module':
-        for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
-          if (s.type !== 'if_statement') continue;
-          const cond = s.childForFieldName('condition');
-          const last = s.childForFieldName('consequence')?.lastNamedChild;
-          if (cond && mentionsBackground(cond.text) && last && ['return_statement', 'raise_statement'].includes(last.type)) {
-            return true;
-          }
-        }
-        break;
-    }
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -543,7 +487,7 @@ export const popupInBackground: Transform = {
     for (const { call, receiver, method, args } of ctx.matches(CALL_QUERY)) {
       if (method.text === 'popover' && !/(^|\.)window_manager$|^wm$/.test(receiver.text.replace(/\s+/g, ''))) continue;
       const where = whereItRuns(call, callbacks);
-      if (!where || behindBackgroundCheck(call)) continue;
+      if (!where || isGuarded(call, mentionsBackground, { tryExcept: false })) continue;
       const data = { call: shortCall(call), where };
       if (DIALOGS.includes(method.text)) {
         ctx.report({ messageId: 'dialog', node: call, data });

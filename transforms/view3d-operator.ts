@@ -3,7 +3,7 @@
 // skipped headless; calls that change data (the camera, the 3D cursor, the selection) are reported, since
 // skipping them would silently give a different result.
 import type { Edit, Fix, SyntaxNode, Transform } from '../src/types.js';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
+import { consecutiveRuns, ensureImport, wrapStatements } from '../src/python/edits.js';
 import { enclosingStatement, isGuarded } from '../src/python/scope.js';
 import {
   guiOnlyFunction,
@@ -113,12 +113,6 @@ function planFor(call: SyntaxNode): Plan {
   return { kind: 'manual', reason: 'its result is used inside a larger expression' };
 }
 
-function nextStatement(node: SyntaxNode): SyntaxNode | null {
-  let n = node.nextNamedSibling;
-  while (n && n.type === 'comment') n = n.nextNamedSibling;
-  return n;
-}
-
 export const view3dOperator: Transform = {
   code: 'BGS007',
   slug: 'view3d-operator',
@@ -219,13 +213,7 @@ export const view3dOperator: Transform = {
     const fixes = new Map<number, Fix>();
     const unfixable = new Set<number>();
     const toWrap = hits.flatMap((h) => (h.plan?.kind === 'wrap' ? [h.plan.statement] : []));
-    const wrapIds = new Set(toWrap.map((s) => s.id));
-    const done = new Set<number>();
-    for (const first of toWrap) {
-      if (done.has(first.id)) continue;
-      const group = [first];
-      for (let n = nextStatement(first); n && wrapIds.has(n.id); n = nextStatement(n)) group.push(n);
-      for (const s of group) done.add(s.id);
+    for (const group of consecutiveRuns(toWrap)) {
       const whole = wrapStatements(ctx, group[0], group[group.length - 1], CONDITION);
       if (whole) {
         const fix = makeFix(whole, 'wrap in `if not bpy.app.background:`');

@@ -150,3 +150,27 @@ export function ensureImport(ctx: TransformContext, name: string, before?: numbe
   const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
   return { start: at, end: at, text: `${lead}import ${name}${ctx.newline}` };
 }
+
+/** The statement after `node` in its block, skipping comments. */
+export function nextStatement(node: SyntaxNode): SyntaxNode | null {
+  let n = node.nextNamedSibling;
+  while (n && n.type === 'comment') n = n.nextNamedSibling;
+  return n;
+}
+
+/** Statements split into runs of neighbours (only comments between them), in source order, so that each
+ *  run can be wrapped in one `if`. */
+export function consecutiveRuns(statements: SyntaxNode[]): SyntaxNode[][] {
+  const sorted = [...statements].sort((a, b) => a.startIndex - b.startIndex);
+  const ids = new Set(sorted.map((s) => s.id));
+  const done = new Set<number>();
+  const runs: SyntaxNode[][] = [];
+  for (const first of sorted) {
+    if (done.has(first.id)) continue;
+    const run = [first];
+    for (let n = nextStatement(first); n && ids.has(n.id); n = nextStatement(n)) run.push(n);
+    for (const s of run) done.add(s.id);
+    runs.push(run);
+  }
+  return runs;
+}

@@ -158,9 +158,15 @@ export function enclosingStatement(node: SyntaxNode): SyntaxNode | null {
 /**
  * True when `node` already sits behind a check whose condition text satisfies `mentions`: an `if`/`elif`/
  * `else` or a conditional expression on it, `<check> and …`, a `try` with an `except`, or an earlier
- * `if <check>: return` in an enclosing block of the same function.
+ * `if <check>: return` in an enclosing block of the same function. With `tryExcept: false` a try/except
+ * does not count (for failures that are no exception, such as a segmentation fault).
  */
-export function isGuarded(node: SyntaxNode, mentions: (conditionText: string) => boolean): boolean {
+export function isGuarded(
+  node: SyntaxNode,
+  mentions: (conditionText: string) => boolean,
+  options: { tryExcept?: boolean } = {},
+): boolean {
+  const tryExcept = options.tryExcept ?? true;
   const stop = enclosingFunction(node);
   let child: SyntaxNode = node;
   for (let p = node.parent; p && p !== stop; child = p, p = p.parent) {
@@ -196,7 +202,7 @@ export function isGuarded(node: SyntaxNode, mentions: (conditionText: string) =>
         break;
       }
       case 'try_statement':
-        if (p.namedChildren.some((c) => c.type === 'except_clause' || c.type === 'except_group_clause')) return true;
+        if (tryExcept && p.namedChildren.some((c) => c.type === 'except_clause' || c.type === 'except_group_clause')) return true;
         break;
       case 'block':
       case 'module':
