@@ -13,37 +13,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { findBlender } from '../src/verify/blender.js';
 import { scaffoldService } from '../src/scaffold/service.js';
 import { repoRoot } from './helpers.js';
+import { freePort, killGroup, serviceBlenders } from './service-helpers.js';
 
 const NAME = 'asyncio_tcp_server';
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
-let noBlender: string | false = false;
-let blender3 = '';
-try {
-  blender3 = findBlender(undefined);
-} catch (e) {
-  noBlender = `no Blender (${(e as Error).message.split('\n')[0]})`;
-}
-const python3 = spawnSync('python3', ['-c', 'pass']).status === 0;
-
-const blenders = [
-  { label: 'Blender 3.4 (Debian)', path: blender3, skip: noBlender },
-  { label: 'Blender 4 ($BLENDER4)', path: process.env.BLENDER4 ?? '', skip: process.env.BLENDER4 ? false : 'set $BLENDER4 to a Blender 4.x' },
-];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const blenders = serviceBlenders();
 
 /** One `ping` line to the server; its answer, or null (refused, closed, or no answer within 1.5 s). */
 function ping(port: number): Promise<string | null> {
@@ -88,16 +65,6 @@ function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 't
   });
 }
 
-/** Kill the launcher's whole process group (the launcher and its Blender). */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 function startService(dir: string, blender: string, port: number, state: string): { child: ChildProcess; output: () => string } {
   const child = spawn('python3', [path.join(dir, `${NAME}_service.py`)], {
     cwd: dir,
@@ -117,7 +84,7 @@ function readState(file: string): string[] {
 
 describe('BGS013 asyncio-blocks-register: a TCP server add-on run as a headless service', { concurrency: 1 }, () => {
   for (const b of blenders) {
-    it(`before: start-up blocks; after --write + scaffold: serves, stops on SIGTERM (${b.label})`, { skip: b.skip || (!python3 && 'no python3'), timeout: 180_000 }, async (t) => {
+    it(`before: start-up blocks; after --write + scaffold: serves, stops on SIGTERM (${b.label})`, { skip: b.skip, timeout: 180_000 }, async (t) => {
       const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-e2e-asyncio-'));
       const started: ChildProcess[] = [];
       try {
@@ -127,7 +94,7 @@ describe('BGS013 asyncio-blocks-register: a TCP server add-on run as a headless 
         scaffoldService({ addon: path.join(before, NAME) });
         const state0 = path.join(work, 'before-state.txt');
         const port0 = await freePort();
-        const s0 = startService(before, b.path, port0, state0);
+        const s0 = startService(before, b.path!, port0, state0);
         started.push(s0.child);
         const answer0 = await answerWithin(port0, 10_000);
         t.diagnostic(`before: answer ${JSON.stringify(answer0)}; state ${JSON.stringify(readState(state0))}`);
@@ -152,7 +119,7 @@ describe('BGS013 asyncio-blocks-register: a TCP server add-on run as a headless 
         // --- after --------------------------------------------------------------------------------
         const state1 = path.join(work, 'after-state.txt');
         const port1 = await freePort();
-        const s1 = startService(after, b.path, port1, state1);
+        const s1 = startService(after, b.path!, port1, state1);
         started.push(s1.child);
         const answer1 = await answerWithin(port1, 10_000);
         t.diagnostic(`after: answer ${JSON.stringify(answer1)}`);

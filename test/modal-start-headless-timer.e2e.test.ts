@@ -15,50 +15,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { findBlender } from '../src/verify/blender.js';
 import { scaffoldService } from '../src/scaffold/index.js';
 import { repoRoot } from './helpers.js';
+import { exited, killGroup, serviceBlenders } from './service-helpers.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const fixture = path.join(repoRoot, 'fixtures', 'addons', 'modal_timer_service');
 
-let blender3: string | undefined;
-let noBlender: string | false = false;
-try {
-  blender3 = findBlender(undefined);
-} catch (e) {
-  noBlender = `no Blender (${(e as Error).message.split('\n')[0]}); install Debian's blender or set $BLENDER`;
-}
-const python3 = spawnSync('python3', ['--version']).status === 0;
-
-const blenders = [
-  { label: 'Blender 3.4 (Debian)', path: blender3, skip: noBlender || (python3 ? false : 'no python3 for the launcher') },
-  {
-    label: 'Blender 4 ($BLENDER4)',
-    path: process.env.BLENDER4,
-    skip: process.env.BLENDER4 ? (python3 ? false : 'no python3 for the launcher') : 'set $BLENDER4 to a Blender 4.x',
-  },
-];
-
-function exited(p: ChildProcess, ms: number): Promise<number | string | null> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(p.exitCode ?? p.signalCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve('timeout'), ms);
-    p.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      resolve(code ?? sig);
-    });
-  });
-}
-
-function killGroup(p: ChildProcess | undefined): void {
-  if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return;
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
+const blenders = serviceBlenders();
 
 /** Wait until `test()` holds, at most `ms`; true if it did. */
 async function until(test: () => boolean, ms: number): Promise<boolean> {

@@ -15,41 +15,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { findBlender } from '../src/verify/blender.js';
 import { scaffoldService } from '../src/scaffold/index.js';
 import { repoRoot } from './helpers.js';
+import { exited, freePort, killGroup, serviceBlenders } from './service-helpers.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const fixture = path.join(repoRoot, 'fixtures', 'addons', 'timer_tcp_server');
 
-let blender3: string | undefined;
-let noBlender: string | false = false;
-try {
-  blender3 = findBlender(undefined);
-} catch (e) {
-  noBlender = `no Blender (${(e as Error).message.split('\n')[0]}); install Debian's blender or set $BLENDER`;
-}
-const python3 = spawnSync('python3', ['--version']).status === 0;
-
-const blenders = [
-  { label: 'Blender 3.4 (Debian)', path: blender3, skip: noBlender || (python3 ? false : 'no python3 for the launcher') },
-  {
-    label: 'Blender 4 ($BLENDER4)',
-    path: process.env.BLENDER4,
-    skip: process.env.BLENDER4 ? (python3 ? false : 'no python3 for the launcher') : 'set $BLENDER4 to a Blender 4.x',
-  },
-];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const blenders = serviceBlenders();
 
 /** One request; the answer, or null when there is none within `ms`. */
 function ask(port: number, ms: number): Promise<string | null> {
@@ -80,26 +53,6 @@ async function answerWithin(port: number, ms: number): Promise<string | null> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return null;
-}
-
-function exited(p: ChildProcess, ms: number): Promise<number | string | null> {
-  if (p.exitCode !== null) return Promise.resolve(p.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve('timeout'), ms);
-    p.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      resolve(code ?? sig);
-    });
-  });
-}
-
-function killGroup(p: ChildProcess | undefined): void {
-  if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return;
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
 }
 
 describe('BGS011 + scaffold service: a timer-driven TCP server in real headless Blender', { concurrency: 1 }, () => {
