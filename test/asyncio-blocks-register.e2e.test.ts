@@ -119,10 +119,11 @@ describe('BGS013 asyncio-blocks-register: a TCP server add-on run as a headless 
         // --- after --------------------------------------------------------------------------------
         const state1 = path.join(work, 'after-state.txt');
         const port1 = await freePort();
+        const launched = Date.now();
         const s1 = startService(after, b.path!, port1, state1);
         started.push(s1.child);
         const answer1 = await answerWithin(port1, 10_000);
-        t.diagnostic(`after: answer ${JSON.stringify(answer1)}`);
+        t.diagnostic(`after: answer ${JSON.stringify(answer1)}, ${((Date.now() - launched) / 1000).toFixed(2)} s from launch to first answer`);
         assert.equal(answer1, 'Scene ping', `a client gets an answer within 10 s:\n${s1.output()}`);
         assert.ok(readState(state1).includes('registered'), 'register() returned');
         s1.child.kill('SIGTERM');
