@@ -122,6 +122,13 @@ async function main(argv: string[]): Promise<number> {
   return exit;
 }
 
+// A reader that stops early (`bgsafe addons/ | head`) closes stdout: finish quietly, as git and grep do.
+// Nothing is lost: a dry run writes no file, and --write prints no diff.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  throw e;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;

@@ -185,6 +185,15 @@ describe('cli', () => {
     assert.match(r.stderr, /add-on two \(addons\/two\.py\): 1 file, 1 would change/);
   });
 
+  it('a reader that closes stdout early (| head) ends the run quietly', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bgsafe-cli-'));
+    for (let i = 0; i < 1500; i++) writeFileSync(path.join(dir, `m${i}.py`), `import bpy, gpu\n${GPU_LINE}\n`);
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} . 2>err.txt | head -c 20 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.stdout.trim(), '0');
+    const err = readFileSync(path.join(dir, 'err.txt'), 'utf8');
+    assert.doesNotMatch(err, /EPIPE|\n\s+at /);
+  });
+
   it('lists the rules and explains one', () => {
     const rules = bgsafe(['rules'], repoRoot);
     assert.equal(rules.code, 0);
