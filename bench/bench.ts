@@ -2,7 +2,10 @@
 // (/usr/share/blender/scripts), or over the paths given. Reports ratios measured within this one run,
 // since the machines are shared and noisy: the prefilter's saving, and the cost of the rules over a bare parse.
 import { existsSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { packageRoot } from '../src/version.js';
 import { processSource } from '../src/engine.js';
 import { decodeSource } from '../src/files.js';
 import { parsePython } from '../src/parse.js';
@@ -43,7 +46,19 @@ const withoutPrefilter = ms(t0);
 
 t0 = process.hrtime.bigint();
 const report = await run({ paths: target, config: false });
-const endToEnd = ms(t0);
+const inProcess = ms(t0);
+
+// The CLI end to end, each in a fresh process (this process's heap is large by now): worker threads
+// against one thread, over the same files.
+const cli = path.join(packageRoot, 'bin', 'bgsafe.js');
+const timeCli = (extra: string[]): number => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, '--quiet', '--no-config', ...extra, ...target], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bgsafe exited ${r.status}`);
+  return ms(t);
+};
+const endToEnd = timeCli([]);
+const endToEndOneThread = timeCli(['--jobs', '1']);
 
 // Per rule: the time of its check() alone, over the files its prefilter lets through.
 const perRule = new Map<string, { ms: number; files: number }>();
@@ -65,7 +80,10 @@ line('files / characters', `${files.length} / ${(bytes / 1e6).toFixed(1)} M`);
 line('parse only (tree-sitter)', `${parseOnly.toFixed(0)} ms`);
 line('all rules, with prefilter', `${withPrefilter.toFixed(0)} ms (${(files.length / (withPrefilter / 1000)).toFixed(0)} files/s)`);
 line('all rules, every file parsed (no prefilter)', `${withoutPrefilter.toFixed(0)} ms`);
-line('run() end to end (read, discover, diff-ready)', `${endToEnd.toFixed(0)} ms, ${report.summary.findings} findings`);
+line('run() in this process', `${inProcess.toFixed(0)} ms, ${report.summary.findings} findings`);
+line('bgsafe CLI, fresh process, worker threads', `${endToEnd.toFixed(0)} ms`);
+line('bgsafe CLI, fresh process, --jobs 1', `${endToEndOneThread.toFixed(0)} ms`);
+line('ratio: one thread / worker threads', `${(endToEndOneThread / endToEnd).toFixed(2)}x on ${availableParallelism()} cores`);
 line('ratio: no prefilter / prefilter', `${(withoutPrefilter / withPrefilter).toFixed(2)}x`);
 line('ratio: rules without prefilter / parse only', `${(withoutPrefilter / parseOnly).toFixed(2)}x`);
 line('peak RSS', `${rssMb.toFixed(0)} MiB`);

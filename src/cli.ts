@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
           .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
           .option('exclude', { type: 'string', describe: 'glob patterns of files or folders to skip, relative to the current folder' })
           .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
+          .option('jobs', { alias: 'j', type: 'number', describe: 'threads for a large batch (default: the number of cores); 1 runs in one thread' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' }),
       async (args) => {
         const format = args.format as Format;
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
           unsafeFixes: args['unsafe-fixes'] as boolean | undefined,
           exclude: list(args.exclude),
           config: args.config as boolean,
+          jobs: args.jobs === undefined ? undefined : Math.max(1, Math.floor(args.jobs as number)),
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         if (format === 'json') process.stdout.write(formatJson(report, mode, VERSION));

@@ -4,8 +4,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigResolver, selectRules, type FileConfig } from './config.js';
 import { discover, makeExcluder, type DiscoveredFile } from './discover.js';
-import { processSource } from './engine.js';
-import { createAtomic, decodeSource, encodeSource, writeAtomic } from './files.js';
+import { availableParallelism } from 'node:os';
+import { processSource, type SourceResult } from './engine.js';
+import { analyseInWorkers, PARALLEL_MIN_FILES } from './pool.js';
+import { createAtomic, decodeSource, encodeSource, writeAtomic, type DecodedSource } from './files.js';
 import type { FileError, ReportedFinding, Transform } from './types.js';
 import { allTransforms } from '../transforms/index.js';
 
@@ -26,8 +28,10 @@ export interface RunOptions {
   exclude?: string[];
   /** Read [tool.bgsafe] from pyproject.toml files (default true). */
   config?: boolean;
-  /** The rules to choose from (default: all of bgsafe's). */
+  /** The rules to choose from (default: all of bgsafe's). Rules passed here run in this thread. */
   transforms?: Transform[];
+  /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
+  jobs?: number;
 }
 
 export interface FileReport {
@@ -141,10 +145,38 @@ export async function run(options: RunOptions): Promise<RunReport> {
     return hit;
   };
 
+  // Which rules each file gets (config is per folder); files under a broken pyproject.toml get none.
+  const plans = files.map((f) => {
+    const display = displayPath(f.absPath, cwd);
+    const cfg = safeConfigFor(path.dirname(f.absPath));
+    if (cfg === 'error') return { f, display, configError: true as const };
+    const { rules, unsafe } = rulesFor(cfg);
+    return { f, display, rules, unsafe, task: { absPath: f.absPath, display, ruleCodes: rules.map((r) => r.code), unsafe } };
+  });
+  const work = plans.flatMap((p, index) => ('task' in p && p.task ? [{ index, task: p.task }] : []));
+  const analyses = new Map<number, FileAnalysis>();
+  // Worker threads for a large batch of bgsafe's own rules; rules passed in as objects run here.
+  const threads = Math.min(options.jobs ?? availableParallelism(), 8);
+  if (!options.transforms && threads > 1 && work.length >= PARALLEL_MIN_FILES) {
+    const results = await analyseInWorkers(work.map((w) => w.task), threads);
+    work.forEach((w, i) => analyses.set(w.index, results[i]));
+  } else {
+    for (const w of work) {
+      const p = plans[w.index] as { rules: Transform[]; unsafe: boolean };
+      analyses.set(w.index, await analyseFile(w.task, p.rules, knownCodes, p.unsafe));
+    }
+  }
+
   const addons = new Map<string, AddonSummary>();
-  for (const f of files) {
-    const fr = await processFile(f, cwd, safeConfigFor, rulesFor, knownCodes, options.write === true);
-    if (!fr) continue;
+  for (const [index, p] of plans.entries()) {
+    const { f, display } = p;
+    let fr: FileReport;
+    if ('configError' in p) {
+      fr = emptyReport(f, display);
+      fr.errors.push({ path: display, kind: 'config', message: 'not processed: its pyproject.toml has an error (see above)' });
+    } else {
+      fr = await finishFile(f, display, analyses.get(index)!, options.write === true);
+    }
     report.files.push(fr);
     const key = f.addonRoot;
     let a = addons.get(key);
@@ -182,16 +214,40 @@ export async function run(options: RunOptions): Promise<RunReport> {
   return report;
 }
 
-async function processFile(
-  f: DiscoveredFile,
-  cwd: string,
-  configFor: (dir: string) => FileConfig | null | 'error',
-  rulesFor: (cfg: FileConfig | null) => { rules: Transform[]; unsafe: boolean },
-  knownCodes: Set<string>,
-  write: boolean,
-): Promise<FileReport | null> {
-  const display = displayPath(f.absPath, cwd);
-  const base: FileReport = {
+/** One file to read and fix: plain data, so that a worker thread can take it. */
+export interface FileTask {
+  absPath: string;
+  display: string;
+  /** Codes of the rules to run (from bgsafe's own table). */
+  ruleCodes: string[];
+  unsafe: boolean;
+}
+
+/** What reading and fixing one file gives: plain data, so that a worker thread can send it back. */
+export interface FileAnalysis {
+  decoded?: DecodedSource;
+  mtimeMs?: number;
+  readError?: string;
+  result?: SourceResult;
+}
+
+/** Read one file and run the fix loop over it (no writing). */
+export async function analyseFile(task: FileTask, rules: Transform[], knownCodes: Set<string>, unsafe: boolean): Promise<FileAnalysis> {
+  let bytes: Buffer;
+  let mtimeMs: number;
+  try {
+    bytes = await fs.readFile(task.absPath);
+    mtimeMs = (await fs.stat(task.absPath)).mtimeMs;
+  } catch (e) {
+    return { readError: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+  const decoded = decodeSource(bytes);
+  const result = processSource(task.display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes, absPath: task.absPath });
+  return { decoded, mtimeMs, result };
+}
+
+function emptyReport(f: DiscoveredFile, display: string): FileReport {
+  return {
     path: display,
     absPath: f.absPath,
     addon: f.addon,
@@ -206,23 +262,16 @@ async function processFile(
     created: false,
     createFiles: [],
   };
-  const cfg = configFor(path.dirname(f.absPath));
-  if (cfg === 'error') {
-    base.errors.push({ path: display, kind: 'config', message: 'not processed: its pyproject.toml has an error (see above)' });
+}
+
+/** A file's report from its analysis; with write, the fixed file is written (atomically, if unchanged on disk). */
+async function finishFile(f: DiscoveredFile, display: string, a: FileAnalysis, write: boolean): Promise<FileReport> {
+  const base = emptyReport(f, display);
+  if (a.readError || !a.decoded || !a.result) {
+    base.errors.push({ path: display, kind: 'read', message: a.readError ?? 'cannot read' });
     return base;
   }
-  let bytes: Buffer;
-  let mtimeMs: number;
-  try {
-    bytes = await fs.readFile(f.absPath);
-    mtimeMs = (await fs.stat(f.absPath)).mtimeMs;
-  } catch (e) {
-    base.errors.push({ path: display, kind: 'read', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-    return base;
-  }
-  const decoded = decodeSource(bytes);
-  const { rules, unsafe } = rulesFor(cfg);
-  const result = processSource(display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes, absPath: f.absPath });
+  const { decoded, result } = a;
   const fr: FileReport = {
     ...base,
     original: decoded.text,
@@ -237,7 +286,7 @@ async function processFile(
   if (write && result.changed) {
     try {
       const now = await fs.stat(f.absPath);
-      if (now.mtimeMs !== mtimeMs) throw Object.assign(new Error('the file changed while bgsafe ran; run bgsafe again'), { code: 'CHANGED' });
+      if (now.mtimeMs !== a.mtimeMs) throw Object.assign(new Error('the file changed while bgsafe ran; run bgsafe again'), { code: 'CHANGED' });
       await writeAtomic(f.absPath, encodeSource(result.output, decoded));
       fr.written = true;
     } catch (e) {
