@@ -5,7 +5,7 @@
 // `if context.area is not None:` around the statements that use it; anything less clear is reported.
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 import { nextStatement, wrapStatements } from '../src/python/edits.js';
-import { enclosingStatement } from '../src/python/scope.js';
+import { enclosingStatement, isField } from '../src/python/scope.js';
 
 const MEMBERS = new Set(['area', 'region', 'space_data', 'region_data']);
 
@@ -60,10 +60,6 @@ interface Place {
 function strip(n: SyntaxNode): SyntaxNode {
   while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) n = n.firstNamedChild!;
   return n;
-}
-
-function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
-  return parent.childForFieldName(field)?.id === child.id;
 }
 
 function parameterNames(fn: SyntaxNode): string[] {

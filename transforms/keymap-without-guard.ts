@@ -11,6 +11,7 @@ import {
   loadTimeContext,
   mentionsBackground,
   unloadTimeContext,
+  isField,
 } from '../src/python/scope.js';
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 
@@ -86,10 +87,6 @@ interface Occurrence {
 
 const PATTERN_TYPES = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'list_splat_pattern', 'parenthesized_expression']);
 const PARAMETER_TYPES = new Set(['default_parameter', 'typed_parameter', 'typed_default_parameter']);
-
-function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
-  return parent.childForFieldName(field)?.id === child.id;
-}
 
 /** Whether the identifier `id` binds its name, and to what value. */
 function bindingOf(id: SyntaxNode): Occurrence['binding'] {

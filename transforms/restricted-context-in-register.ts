@@ -5,7 +5,7 @@
 // load_post handler, which Blender runs after each .blend is loaded (the start-up file too), headless as well
 // (timers, the usual GUI answer, never fire in background mode).
 import { ensureImport } from '../src/python/edits.js';
-import { enclosingFunction, isGuarded } from '../src/python/scope.js';
+import { enclosingFunction, isGuarded, isField } from '../src/python/scope.js';
 import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/python/source.js';
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 
@@ -190,10 +190,6 @@ function guardsRestriction(text: string): boolean {
 
 const PATTERN_TYPES = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'list_splat_pattern', 'parenthesized_expression']);
 const COMPREHENSIONS = new Set(['list_comprehension', 'set_comprehension', 'dictionary_comprehension', 'generator_expression']);
-
-function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
-  return parent.childForFieldName(field)?.id === child.id;
-}
 
 /** The node that binds the identifier `id` (an assignment, a for, a parameter…), or null for a read. */
 function binderOf(id: SyntaxNode): SyntaxNode | null {

@@ -13,6 +13,7 @@ import {
   loadTimeContext,
   mentionsBackground,
   unloadTimeContext,
+  isField,
 } from '../src/python/scope.js';
 import {
   buildModuleInfo,
@@ -69,10 +70,6 @@ interface Site {
   sequence?: Sequence;
   /** Loop / factory over a named sequence: the identifier that names it. */
   reference?: SyntaxNode;
-}
-
-function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
-  return parent.childForFieldName(field)?.id === child.id;
 }
 
 function rootOf(node: SyntaxNode): SyntaxNode {

@@ -227,3 +227,8 @@ function exitsEarly(block: SyntaxNode): boolean {
 export function mentionsBackground(text: string): boolean {
   return /\bbackground\b/.test(text);
 }
+
+/** True when `child` is the node in `parent`'s field `field` (e.g. the `left` of an assignment). */
+export function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
+  return parent.childForFieldName(field)?.id === child.id;
+}
