@@ -5,6 +5,7 @@
 // timer tick in the GUI and once per pump tick headless.
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 import { headlessWhere } from '../src/python/modal-start-headless-reach.js';
+import { insideMainGuard } from '../src/python/scope.js';
 import {
   addRuntimeImport,
   importsRuntime,
@@ -134,6 +135,8 @@ export const asyncioBlocksRegister: Transform = {
       const m = method.text;
       const isAsyncioRun = m === 'run' && aliases.has(object.text);
       if (!isAsyncioRun && m !== 'run_forever' && m !== 'run_until_complete') continue;
+      // A script's own `if __name__ == "__main__":` may run its loop for ever: that is its keep-alive.
+      if (insideMainGuard(call)) continue;
       const where = headlessWhere(ctx.tree, call);
       if (!where || where.kind !== 'register') continue;
       if (!isAddonFile(ctx)) continue;

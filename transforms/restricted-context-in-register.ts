@@ -5,7 +5,7 @@
 // load_post handler, which Blender runs after each .blend is loaded (the start-up file too), headless as well
 // (timers, the usual GUI answer, never fire in background mode).
 import { ensureImport } from '../src/python/edits.js';
-import { enclosingFunction, isGuarded, isField } from '../src/python/scope.js';
+import { enclosingFunction, isGuarded, isField, isMainGuard } from '../src/python/scope.js';
 import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/python/source.js';
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
 
@@ -91,12 +91,6 @@ function moduleDefs(root: SyntaxNode): Map<string, SyntaxNode> {
     if (def && name) out.set(name, def);
   }
   return out;
-}
-
-function isMainGuard(node: SyntaxNode): boolean {
-  return node.type === 'if_statement' && /__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__/.test(
-    node.childForFieldName('condition')?.text ?? '',
-  );
 }
 
 /** Plain `name(...)` calls under `node`, not inside nested functions or classes (nor `__main__` blocks). */

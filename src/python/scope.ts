@@ -232,3 +232,17 @@ export function mentionsBackground(text: string): boolean {
 export function isField(parent: SyntaxNode, field: string, child: SyntaxNode): boolean {
   return parent.childForFieldName(field)?.id === child.id;
 }
+
+/** `if __name__ == "__main__":` (either order, either quotes). */
+export function isMainGuard(node: SyntaxNode): boolean {
+  return node.type === 'if_statement' && /__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__/.test(
+    node.childForFieldName('condition')?.text ?? '',
+  );
+}
+
+/** True inside a module-level `if __name__ == "__main__":` block: code that runs when the file is run as a
+ *  script (`blender --python`, the Text editor), never when Blender imports it as an add-on. */
+export function insideMainGuard(node: SyntaxNode): boolean {
+  for (let p = node.parent; p; p = p.parent) if (p.parent?.type === 'module') return isMainGuard(p);
+  return false;
+}
