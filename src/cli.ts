@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './config.js';
 import { FORMATS, errorLine, formatDiff, formatJson, formatText, type Format } from './reporters/index.js';
 import { formatSummary } from './reporters/summary.js';
+import { toSarif } from './reporters/sarif.js';
 import { explainRule, formatRules } from './rules-doc.js';
 import { run } from './runner.js';
 import { VERSION } from './version.js';
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
           .positional('paths', { type: 'string', array: true, describe: 'Python files or folders (searched for *.py; .git, __pycache__, virtualenvs and node_modules are skipped). Default: .' })
           .option('write', { alias: 'w', type: 'boolean', default: false, describe: 'apply the fixes in place (atomic: temporary file, then rename; file mode kept)' })
           .option('check', { type: 'boolean', default: false, describe: 'exit 1 when anything would change or any finding is reported (for CI and pre-commit)' })
-          .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json)' })
+          .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json), sarif (SARIF 2.1.0 for code scanning)' })
           .option('select', { type: 'string', describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
           .option('ignore', { type: 'string', describe: 'leave out these rules: codes, slugs or prefixes' })
           .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
@@ -73,9 +74,10 @@ async function main(argv: string[]): Promise<number> {
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         if (format === 'json') process.stdout.write(formatJson(report, mode, VERSION));
+        else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(report, allTransforms, VERSION), null, 2)}\n`);
         else if (format === 'text') process.stdout.write(formatText(report));
         else if (!mode.write) process.stdout.write(formatDiff(report));
-        if (format !== 'json') {
+        if (format !== 'json' && format !== 'sarif') {
           if (!args.quiet) process.stderr.write(formatSummary(report, { write: mode.write, format }));
           else for (const e of report.errors) process.stderr.write(`${errorLine(e)}\n`);
         }

@@ -5,6 +5,7 @@ export { processSource, MAX_PASSES } from './engine.js';
 export type { ProcessOptions, SourceResult } from './engine.js';
 export { fileDiff, formatDiff, formatText, formatJson, toJson, JSON_SCHEMA_VERSION } from './reporters/index.js';
 export { formatSummary } from './reporters/summary.js';
+export { toSarif } from './reporters/sarif.js';
 export { selectRules, ConfigError, UsageError } from './config.js';
 export { decodeSource, encodeSource, readSource, writeAtomic } from './files.js';
 export { VERSION } from './version.js';

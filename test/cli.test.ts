@@ -88,6 +88,32 @@ describe('cli', () => {
     assert.equal(r.stderr, '', 'json mode keeps stderr for nothing but crashes');
   });
 
+  it('--format sarif: SARIF 2.1.0 whose fixes, applied, give what --write writes', () => {
+    const dir = tempCopy();
+    const r = bgsafe(['--format', 'sarif', 'example_addon'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const sarif = JSON.parse(r.stdout);
+    assert.equal(sarif.version, '2.1.0');
+    const run = sarif.runs[0];
+    const ids = run.tool.driver.rules.map((x: { id: string }) => x.id);
+    assert.ok(ids.includes('BGS001') && ids.includes('BGS002'));
+    assert.ok(run.results.length >= 2);
+    const file = path.join(dir, 'example_addon', '__init__.py');
+    let text = readFileSync(file, 'utf8');
+    const replacements: Array<{ deletedRegion: { charOffset: number; charLength: number }; insertedContent: { text: string } }> = [];
+    for (const res of run.results) {
+      assert.equal(ids[res.ruleIndex], res.ruleId);
+      assert.equal(res.locations[0].physicalLocation.artifactLocation.uri, 'example_addon/__init__.py');
+      assert.ok(res.locations[0].physicalLocation.region.startLine >= 1);
+      replacements.push(...res.fixes[0].artifactChanges[0].replacements);
+    }
+    for (const x of replacements.sort((a, b) => b.deletedRegion.charOffset - a.deletedRegion.charOffset)) {
+      text = text.slice(0, x.deletedRegion.charOffset) + x.insertedContent.text + text.slice(x.deletedRegion.charOffset + x.deletedRegion.charLength);
+    }
+    assert.equal(bgsafe(['--write', 'example_addon'], dir).code, 0);
+    assert.equal(text, readFileSync(file, 'utf8'));
+  });
+
   it('--format text prints one line per finding with [*] for applied fixes', () => {
     const dir = tempCopy();
     const r = bgsafe(['--format', 'text', 'example_addon'], dir);

@@ -4,8 +4,8 @@ import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { FileReport, RunReport } from '../runner.js';
 import type { FileError, ReportedFinding } from '../types.js';
 
-export type Format = 'diff' | 'text' | 'json';
-export const FORMATS: Format[] = ['diff', 'text', 'json'];
+export type Format = 'diff' | 'text' | 'json' | 'sarif';
+export const FORMATS: Format[] = ['diff', 'text', 'json', 'sarif'];
 
 /** A unified diff of one file with a/ b/ headers, as `git apply` and `patch -p1` take it. */
 export function fileDiff(f: FileReport): string {
