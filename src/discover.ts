@@ -2,6 +2,7 @@
 import { promises as fs, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
+import { readZip } from './zip.js';
 
 /** Folders never entered: version control, caches, virtualenvs, dependencies. */
 export const SKIPPED_DIRS = new Set([
@@ -16,6 +17,8 @@ export interface DiscoveredFile {
   addon: string;
   /** Absolute root of that add-on (its folder, or the single file). */
   addonRoot: string;
+  /** For a file inside a .zip add-on: the archive and the entry's name (absPath is then archive/entry). */
+  zip?: { archive: string; entry: string };
 }
 
 export interface DiscoveryProblem {
@@ -88,8 +91,19 @@ export async function discover(
     }
     const real = await fs.realpath(abs);
     if (st.isFile()) {
-      if (p.endsWith('.zip')) {
-        problems.push({ path: p, message: 'a .zip add-on is not rewritten in place: unzip it, run bgsafe on the folder, then zip it again (`bgsafe verify` takes .zip files as they are)' });
+      if (p.toLowerCase().endsWith('.zip')) {
+        let entries;
+        try {
+          entries = readZip(await fs.readFile(real));
+        } catch (e) {
+          problems.push({ path: p, message: `cannot read the .zip: ${(e as Error).message}` });
+          continue;
+        }
+        const addon = path.basename(real).replace(/\.zip$/i, '');
+        for (const entry of entries.map((x) => x.name).sort()) {
+          if (!entry.endsWith('.py') || entry.split('/').some((part) => SKIPPED_DIRS.has(part) || part === '..')) continue;
+          add({ absPath: path.join(real, entry), addon, addonRoot: real, zip: { archive: real, entry } });
+        }
         continue;
       }
       const isInit = path.basename(real) === '__init__.py';

@@ -1,12 +1,13 @@
 // The programmatic API the CLI is built on: discover files, resolve config, run the fix loop on each,
 // and (with write) write changed files atomically. Nothing here prints.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigResolver, selectRules, type FileConfig } from './config.js';
 import { discover, makeExcluder, type DiscoveredFile } from './discover.js';
 import { availableParallelism } from 'node:os';
 import { processSource, type SourceResult } from './engine.js';
 import { analyseInWorkers, PARALLEL_MIN_FILES } from './pool.js';
+import { extractZipEntry, readZip, type ZipEntry } from './zip.js';
 import { createAtomic, decodeSource, encodeSource, writeAtomic, type DecodedSource } from './files.js';
 import type { FileError, ReportedFinding, Transform } from './types.js';
 import { allTransforms } from '../transforms/index.js';
@@ -151,9 +152,18 @@ export async function run(options: RunOptions): Promise<RunReport> {
     const cfg = safeConfigFor(path.dirname(f.absPath));
     if (cfg === 'error') return { f, display, configError: true as const };
     const { rules, unsafe } = rulesFor(cfg);
-    return { f, display, rules, unsafe, task: { absPath: f.absPath, display, ruleCodes: rules.map((r) => r.code), unsafe } };
+    const task: FileTask = { absPath: f.absPath, display, ruleCodes: rules.map((r) => r.code), unsafe };
+    if (f.zip) {
+      try {
+        task.bytes = zipEntryBytes(f.zip.archive, f.zip.entry);
+      } catch (e) {
+        return { f, display, readError: `cannot read from the .zip: ${(e as Error).message}` };
+      }
+    }
+    return { f, display, rules, unsafe, task };
   });
   const work = plans.flatMap((p, index) => ('task' in p && p.task ? [{ index, task: p.task }] : []));
+  zipCache.clear();
   const analyses = new Map<number, FileAnalysis>();
   // Worker threads for a large batch of bgsafe's own rules; rules passed in as objects run here.
   const threads = Math.min(options.jobs ?? availableParallelism(), 8);
@@ -174,6 +184,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
     if ('configError' in p) {
       fr = emptyReport(f, display);
       fr.errors.push({ path: display, kind: 'config', message: 'not processed: its pyproject.toml has an error (see above)' });
+    } else if ('readError' in p) {
+      fr = await finishFile(f, display, { readError: p.readError }, false);
     } else {
       fr = await finishFile(f, display, analyses.get(index)!, options.write === true);
     }
@@ -204,7 +216,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
     report.summary.filesScanned++;
     if (fr.changed) report.summary.filesChanged++;
     if (fr.written) report.summary.filesWritten++;
-    report.summary.fixesApplied += fr.fixesApplied;
+    // With write, count the fixes that reached the disk.
+    if (!options.write || fr.written) report.summary.fixesApplied += fr.fixesApplied;
     for (const finding of fr.findings) {
       report.summary.findings++;
       report.summary.findingsByRule[finding.code] = (report.summary.findingsByRule[finding.code] ?? 0) + 1;
@@ -221,6 +234,8 @@ export interface FileTask {
   /** Codes of the rules to run (from bgsafe's own table). */
   ruleCodes: string[];
   unsafe: boolean;
+  /** The file's bytes where they do not come from absPath (an entry of a .zip add-on). */
+  bytes?: Uint8Array;
 }
 
 /** What reading and fixing one file gives: plain data, so that a worker thread can send it back. */
@@ -234,10 +249,13 @@ export interface FileAnalysis {
 /** Read one file and run the fix loop over it (no writing). */
 export async function analyseFile(task: FileTask, rules: Transform[], knownCodes: Set<string>, unsafe: boolean): Promise<FileAnalysis> {
   let bytes: Buffer;
-  let mtimeMs: number;
+  let mtimeMs: number | undefined;
   try {
-    bytes = await fs.readFile(task.absPath);
-    mtimeMs = (await fs.stat(task.absPath)).mtimeMs;
+    if (task.bytes) bytes = Buffer.from(task.bytes);
+    else {
+      bytes = await fs.readFile(task.absPath);
+      mtimeMs = (await fs.stat(task.absPath)).mtimeMs;
+    }
   } catch (e) {
     return { readError: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
@@ -283,7 +301,13 @@ async function finishFile(f: DiscoveredFile, display: string, a: FileAnalysis, w
     unusedSuppressions: result.unusedSuppressions,
     createFiles: result.createFiles,
   };
-  if (write && result.changed) {
+  if (write && result.changed && f.zip) {
+    fr.errors.push({
+      path: display,
+      kind: 'write',
+      message: `not written: it is inside ${path.basename(f.zip.archive)}, which bgsafe does not rewrite; unzip it, run \`bgsafe --write\` on the folder, and zip it again`,
+    });
+  } else if (write && result.changed) {
     try {
       const now = await fs.stat(f.absPath);
       if (now.mtimeMs !== a.mtimeMs) throw Object.assign(new Error('the file changed while bgsafe ran; run bgsafe again'), { code: 'CHANGED' });
@@ -358,4 +382,19 @@ async function createOne(fr: FileReport): Promise<void> {
     const err = e as NodeJS.ErrnoException;
     fr.errors.push({ path: fr.path, kind: 'write', message: `not created: ${err.code ?? err.message}` });
   }
+}
+
+const zipCache = new Map<string, { buf: Buffer; entries: Map<string, ZipEntry> }>();
+
+/** The bytes of one entry of a .zip add-on (each archive read once per run). */
+function zipEntryBytes(archive: string, entry: string): Buffer {
+  let z = zipCache.get(archive);
+  if (!z) {
+    const buf = readFileSync(archive);
+    z = { buf, entries: new Map(readZip(buf).map((e) => [e.name, e])) };
+    zipCache.set(archive, z);
+  }
+  const e = z.entries.get(entry);
+  if (!e) throw new Error(`no entry ${entry}`);
+  return extractZipEntry(z.buf, e);
 }

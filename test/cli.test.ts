@@ -132,6 +132,28 @@ describe('cli', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('checks a .zip add-on read-only: findings and a diff, never a rewrite', () => {
+    const dir = tempCopy();
+    const zipped = spawnSync('python3', ['-c', [
+      'import os, zipfile',
+      "with zipfile.ZipFile('example_addon.zip', 'w', zipfile.ZIP_DEFLATED) as z:",
+      "    for root, _, files in os.walk('example_addon'):",
+      '        for f in files: z.write(os.path.join(root, f))',
+    ].join('\n')], { cwd: dir, encoding: 'utf8' });
+    assert.equal(zipped.status, 0, zipped.stderr);
+    const before = readFileSync(path.join(dir, 'example_addon.zip'));
+    const dry = bgsafe(['example_addon.zip'], dir);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^\+\+\+ b\/example_addon\.zip\/example_addon\/__init__\.py$/m);
+    assert.match(dry.stderr, /add-on example_addon \(example_addon\.zip\): 2 files, 1 would change, 2 findings/);
+    assert.equal(bgsafe(['--check', 'example_addon.zip'], dir).code, 1);
+    const write = bgsafe(['--write', 'example_addon.zip'], dir);
+    assert.equal(write.code, 2);
+    assert.match(write.stderr, /error\[write\]: not written: it is inside example_addon\.zip.*unzip it/);
+    assert.match(write.stderr, /0 written \(0 fixes\)/);
+    assert.deepEqual(readFileSync(path.join(dir, 'example_addon.zip')), before, 'the archive is untouched');
+  });
+
   it('usage errors exit 2 without a stack trace', () => {
     for (const args of [['--no-such-flag'], ['--select', 'NOPE', '.'], ['--format', 'xml', '.'], ['explain', 'BGS999']]) {
       const r = bgsafe(args, repoRoot);
