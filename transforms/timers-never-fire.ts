@@ -5,7 +5,7 @@
 // bpy.app.timers; headless its pump runs the callback when a service loop drives it
 // (`bgsafe scaffold service` writes one).
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { mentionsBackground } from '../src/python/scope.js';
+import { isGuarded, mentionsBackground } from '../src/python/scope.js';
 import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
@@ -104,35 +104,10 @@ function callbackCode(ctx: TransformContext, fn: SyntaxNode, defs: Map<string, S
   return parts.join('\n');
 }
 
-/** True when the call only runs in the GUI already: under a condition on `bpy.app.background`, or after an
- *  `if bpy.app.background: return` in an enclosing block. */
+/** True when the call only runs in the GUI already: under a condition on `bpy.app.background` (also around
+ *  the function that holds it), or after an `if bpy.app.background: return` in an enclosing block. */
 function guiOnly(node: SyntaxNode): boolean {
-  let child = node;
-  for (let p = node.parent; p; child = p, p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
-      const cond = p.childForFieldName('condition');
-      // In the body, an elif or the else of a check on background mode (earlier conditions included:
-      // the walk passes every enclosing if_statement).
-      if (cond && cond.id !== child.id && mentionsBackground(cond.text)) return true;
-    }
-    if (p.type === 'conditional_expression') {
-      const parts = p.namedChildren;
-      if (parts.length === 3 && parts[1].id !== child.id && mentionsBackground(parts[1].text)) return true;
-    }
-    if (p.type === 'boolean_operator') {
-      const left = p.childForFieldName('left');
-      if (left && left.id !== child.id && mentionsBackground(left.text)) return true;
-    }
-    if (p.type === 'block' || p.type === 'module') {
-      for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
-        if (s.type !== 'if_statement') continue;
-        const cond = s.childForFieldName('condition');
-        const last = s.childForFieldName('consequence')?.lastNamedChild;
-        if (cond && mentionsBackground(cond.text) && last && ['return_statement', 'raise_statement'].includes(last.type)) return true;
-      }
-    }
-  }
-  return false;
+  return isGuarded(node, mentionsBackground, { tryExcept: false, acrossFunctions: true });
 }
 
 export const timersNeverFire: Transform = {

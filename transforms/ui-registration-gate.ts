@@ -11,6 +11,7 @@ import {
   enclosingFunction,
   functionsNamedLike,
   loadTimeContext,
+  isGuarded,
   mentionsBackground,
   unloadTimeContext,
   isField,
@@ -82,34 +83,8 @@ function rootOf(node: SyntaxNode): SyntaxNode {
  *  `elif` / conditional expression testing `background`, an earlier `if bpy.app.background: return`, or a
  *  helper that is only ever called behind such a check. */
 function gated(node: SyntaxNode, depth = 0): boolean {
+  if (isGuarded(node, mentionsBackground, { tryExcept: false })) return true;
   const fn = enclosingFunction(node);
-  let child = node;
-  for (let p = node.parent; p && p !== fn; child = p, p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause') {
-      const cond = p.childForFieldName('condition');
-      if (cond && cond.id !== child.id && mentionsBackground(cond.text)) return true;
-      if (p.type === 'if_statement') {
-        for (const alt of p.childrenForFieldName('alternative')) {
-          if (alt.id === child.id && cond && mentionsBackground(cond.text)) return true;
-        }
-      }
-    } else if (p.type === 'else_clause' || p.type === 'elif_clause') {
-      const owner = p.parent;
-      const cond = owner?.childForFieldName('condition');
-      if (cond && mentionsBackground(cond.text)) return true;
-    } else if (p.type === 'conditional_expression') {
-      const parts = p.namedChildren;
-      if (parts.length === 3 && parts[1].id !== child.id && mentionsBackground(parts[1].text)) return true;
-    }
-    if (p.type === 'block' || p.type === 'module') {
-      for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
-        if (s.type !== 'if_statement') continue;
-        const cond = s.childForFieldName('condition');
-        const last = s.childForFieldName('consequence')?.lastNamedChild;
-        if (cond && mentionsBackground(cond.text) && last && ['return_statement', 'raise_statement'].includes(last.type)) return true;
-      }
-    }
-  }
   // A helper (`register_ui()`) called only behind a check.
   if (!fn || fn.type !== 'function_definition' || depth > 3) return false;
   const name = fn.childForFieldName('name')?.text;

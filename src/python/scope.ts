@@ -159,15 +159,17 @@ export function enclosingStatement(node: SyntaxNode): SyntaxNode | null {
  * True when `node` already sits behind a check whose condition text satisfies `mentions`: an `if`/`elif`/
  * `else` or a conditional expression on it, `<check> and …`, a `try` with an `except`, or an earlier
  * `if <check>: return` in an enclosing block of the same function. With `tryExcept: false` a try/except
- * does not count (for failures that are no exception, such as a segmentation fault).
+ * does not count (for failures that are no exception, such as a segmentation fault); with
+ * `acrossFunctions: true` checks around the enclosing function's definition count too.
  */
 export function isGuarded(
   node: SyntaxNode,
   mentions: (conditionText: string) => boolean,
-  options: { tryExcept?: boolean } = {},
+  options: { tryExcept?: boolean; acrossFunctions?: boolean } = {},
 ): boolean {
   const tryExcept = options.tryExcept ?? true;
-  const stop = enclosingFunction(node);
+  // acrossFunctions: a function defined under the check only exists where the check holds.
+  const stop = options.acrossFunctions ? null : enclosingFunction(node);
   let child: SyntaxNode = node;
   for (let p = node.parent; p && p !== stop; child = p, p = p.parent) {
     switch (p.type) {
