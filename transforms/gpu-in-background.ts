@@ -2,7 +2,7 @@
 // register() and what it calls). `blender --background` has no GPU context, so the add-on fails to load.
 // The fix is Blender's own idiom: the value becomes None in background mode, or the statement is skipped.
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { consecutiveRuns, ensureImport, guardValue, wrapStatements } from '../src/python/edits.js';
+import { consecutiveRuns, guardValue, withImport, wrapStatements } from '../src/python/edits.js';
 import {
   enclosingClass,
   enclosingFunction,
@@ -367,11 +367,7 @@ export const gpuInBackground: Transform = {
       if (!prev || (prev.kind === 'value' && plan.kind !== 'value') || plan.kind === 'manual') plans.set(h.statement.id, plan);
     }
     const fixes = new Map<number, Fix>();
-    const makeFix = (edits: Edit[], description: string): Fix => {
-      const at = Math.min(...edits.map((e) => e.start));
-      const imp = ensureImport(ctx, 'bpy', at);
-      return { safety: 'safe', description, edits: imp ? [imp, ...edits] : edits };
-    };
+    const makeFix = (edits: Edit[], description: string): Fix => ({ safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) });
     const toWrap = [...statements.values()].filter((s) => plans.get(s.id)!.kind === 'wrap');
     for (const group of consecutiveRuns(toWrap)) {
       const whole = wrapStatements(ctx, group[0], group[group.length - 1], CONDITION);

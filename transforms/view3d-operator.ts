@@ -3,7 +3,7 @@
 // skipped headless; calls that change data (the camera, the 3D cursor, the selection) are reported, since
 // skipping them would silently give a different result.
 import type { Edit, Fix, SyntaxNode, Transform } from '../src/types.js';
-import { consecutiveRuns, ensureImport, wrapStatements } from '../src/python/edits.js';
+import { consecutiveRuns, withImport, wrapStatements } from '../src/python/edits.js';
 import { enclosingStatement, isGuarded } from '../src/python/scope.js';
 import {
   guiOnlyFunction,
@@ -205,10 +205,7 @@ export const view3dOperator: Transform = {
     }
     if (hits.length === 0) return;
 
-    const makeFix = (edits: Edit[], description: string): Fix => {
-      const imp = ensureImport(ctx, 'bpy', Math.min(...edits.map((e) => e.start)));
-      return { safety: 'safe', description, edits: imp ? [imp, ...edits] : edits };
-    };
+    const makeFix = (edits: Edit[], description: string): Fix => ({ safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) });
     // Consecutive statements to wrap share one `if`.
     const fixes = new Map<number, Fix>();
     const unfixable = new Set<number>();

@@ -3,7 +3,7 @@
 // not have. Headless, the scene is rendered with its render engine instead (`bpy.ops.render.render`),
 // which works without a window; in the GUI the original call runs unchanged.
 import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
+import { withImport, wrapStatements } from '../src/python/edits.js';
 import { lineIndent, startsLine } from '../src/python/source.js';
 import { enclosingStatement, isGuarded } from '../src/python/scope.js';
 import {
@@ -228,7 +228,6 @@ export const viewportCapture: Transform = {
         ctx.report({ messageId: 'captureNoFix', node: op.call, data: { call, needs, reason: plan.reason } });
         continue;
       }
-      const imp = ensureImport(ctx, 'bpy', Math.min(...plan.edits.map((e) => e.start)));
       ctx.report({
         messageId: op.name === 'opengl' ? 'opengl' : 'screenshot',
         node: op.call,
@@ -236,7 +235,7 @@ export const viewportCapture: Transform = {
         fix: {
           safety: 'safe',
           description: 'render the scene with `bpy.ops.render.render` in background mode',
-          edits: imp ? [imp, ...plan.edits] : plan.edits,
+          edits: withImport(ctx, 'bpy', plan.edits),
         },
       });
     }

@@ -174,3 +174,9 @@ export function consecutiveRuns(statements: SyntaxNode[]): SyntaxNode[][] {
   }
   return runs;
 }
+
+/** `edits`, plus `import <name>` before the first of them where the module does not import it yet. */
+export function withImport(ctx: TransformContext, name: string, edits: Edit[]): Edit[] {
+  const imp = ensureImport(ctx, name, Math.min(...edits.map((e) => e.start)));
+  return imp ? [imp, ...edits] : edits;
+}
