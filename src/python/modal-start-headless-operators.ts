@@ -3,9 +3,8 @@
 // A transform sees one file; the other files of the add-on's package are read here from disk, parsed once
 // and cached. A file that is not inside a package (a one-file add-on, a fixture) is its own add-on: the
 // .py files beside it are other add-ons and are never read.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeSource } from '../files.js';
+import { packageRootOf, packageSources } from './package.js';
 import { parsePython } from '../parse.js';
 import type { SyntaxNode, Tree } from '../types.js';
 import { pumpBlocker } from './modal-start-headless-pump.js';
@@ -44,7 +43,6 @@ const ASKS = [
   'popover',
 ];
 
-const MAX_FILES = 400;
 
 /** `object.select_all` from `bl_idname = "object.select_all"` or `"OBJECT_OT_select_all"`. */
 export function opsName(idname: string): string | null {
@@ -131,65 +129,19 @@ export function operatorsOf(tree: Tree, file: string): Map<string, OperatorFacts
   return out;
 }
 
-/** The top folder of the package holding `file` (the highest folder with an `__init__.py`), or null. */
-function packageRoot(file: string): string | null {
-  let dir = path.dirname(file);
-  let root: string | null = null;
-  for (let i = 0; i < 8 && existsSync(path.join(dir, '__init__.py')); i++) {
-    root = dir;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return root;
-}
-
-function pythonFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (out.length >= MAX_FILES) return;
-      if (n.startsWith('.') || n === '__pycache__' || n === 'node_modules') continue;
-      const p = path.join(dir, n);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) {
-        if (depth < 6) walk(p, depth + 1);
-      } else if (st.isFile() && n.endsWith('.py')) out.push(p);
-    }
-  };
-  walk(root, 0);
-  return out;
-}
-
 const packageCache = new Map<string, Map<string, OperatorFacts>>();
 
 /** The operators defined in the other files of the package holding `file` (cached per package). */
 function packageOperators(file: string): Map<string, OperatorFacts> {
-  const root = packageRoot(file);
+  const root = packageRootOf(file);
   if (!root) return new Map();
   const cached = packageCache.get(root);
   if (cached) return cached;
   const all = new Map<string, OperatorFacts>();
-  for (const f of pythonFiles(root)) {
-    try {
-      const text = decodeSource(readFileSync(f)).text;
-      if (!text.includes('bl_idname')) continue;
-      for (const [name, facts] of operatorsOf(parsePython(text), path.relative(root, f))) {
-        if (!all.has(name)) all.set(name, facts);
-      }
-    } catch {
-      // unreadable: its operators are unknown
+  for (const { file: f, text } of packageSources(file)) {
+    if (!text.includes('bl_idname')) continue;
+    for (const [name, facts] of operatorsOf(parsePython(text), path.relative(root, f))) {
+      if (!all.has(name)) all.set(name, facts);
     }
   }
   packageCache.set(root, all);

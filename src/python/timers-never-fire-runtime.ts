@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
+import { packageRootOf } from './package.js';
 import { lineEndOf, lineStartOf } from './source.js';
 import type { Edit, SyntaxNode, TransformContext } from '../types.js';
 
@@ -46,13 +47,10 @@ export function runtimePlacement(file: string): RuntimePlacement {
   if (!isFile(abs)) {
     return { kind: 'package', importLine: `from . import ${RUNTIME_MODULE_NAME}`, createPath: RUNTIME_FILE_NAME, packageDir: null, exists: false };
   }
-  let dir = path.dirname(abs);
-  if (!existsSync(path.join(dir, '__init__.py'))) return { kind: 'not-a-package' };
-  let depth = 0;
-  while (path.dirname(dir) !== dir && existsSync(path.join(path.dirname(dir), '__init__.py'))) {
-    dir = path.dirname(dir);
-    depth++;
-  }
+  const dir = packageRootOf(abs);
+  if (!dir) return { kind: 'not-a-package' };
+  const rel = path.relative(dir, path.dirname(abs));
+  const depth = rel === '' ? 0 : rel.split(path.sep).length;
   const runtime = path.join(dir, RUNTIME_FILE_NAME);
   let exists = false;
   if (existsSync(runtime)) {

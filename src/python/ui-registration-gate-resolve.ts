@@ -2,9 +2,9 @@
 // base classes and through imports from its other files (`from .ui import MY_PT_panel`, `from . import ui`
 // then `ui.MY_PT_panel`). A transform sees one file; the sibling files are read here from disk, parsed once
 // and cached. Anything that cannot be read or resolved is "unknown", which callers treat as not UI.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeSource } from '../files.js';
+import { packageSources, readText } from './package.js';
 import { parsePython } from '../parse.js';
 import type { SyntaxNode, Tree } from '../types.js';
 
@@ -130,18 +130,6 @@ export function buildModuleInfo(tree: Tree, file: string | null): ModuleInfo {
 // Files on disk, parsed once.
 
 const fileCache = new Map<string, ModuleInfo | null>();
-const MAX_FILE_BYTES = 2_000_000;
-
-export function readText(file: string): string | null {
-  try {
-    const st = statSync(file);
-    if (!st.isFile() || st.size > MAX_FILE_BYTES) return null;
-    return decodeSource(readFileSync(file)).text;
-  } catch {
-    return null;
-  }
-}
-
 function loadModule(file: string): ModuleInfo | null {
   if (fileCache.has(file)) return fileCache.get(file)!;
   let info: ModuleInfo | null = null;
@@ -243,46 +231,6 @@ export function expressionFacts(info: ModuleInfo, node: SyntaxNode): ClassFacts 
 // ---------------------------------------------------------------------------------------------------
 // The add-on's other files, as text: a class gated here must not be looked up as `bpy.types.X` there.
 
-const packageTexts = new Map<string, Array<{ file: string; text: string }>>();
-const MAX_PACKAGE_FILES = 400;
-
-/** The add-on's other .py files (the package the file belongs to); none for a single-file add-on. */
-export function packageFiles(file: string | null): Array<{ file: string; text: string }> {
-  if (!file) return [];
-  let dir = path.dirname(file);
-  if (!existsSync(path.join(dir, '__init__.py'))) return [];
-  while (existsSync(path.join(path.dirname(dir), '__init__.py')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  const cached = packageTexts.get(dir);
-  if (cached) return cached;
-  const out: Array<{ file: string; text: string }> = [];
-  const walk = (d: string, depth: number): void => {
-    if (depth > 6 || out.length >= MAX_PACKAGE_FILES) return;
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(d).sort();
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.startsWith('.') || e === '__pycache__') continue;
-      const p = path.join(d, e);
-      if (e.endsWith('.py')) {
-        const text = readText(p);
-        if (text !== null) out.push({ file: p, text });
-      } else {
-        try {
-          if (statSync(p).isDirectory()) walk(p, depth + 1);
-        } catch {
-          /* unreadable: skipped */
-        }
-      }
-    }
-  };
-  walk(dir, 0);
-  packageTexts.set(dir, out);
-  return out;
-}
-
 const treeCache = new Map<string, Tree | null>();
 
 /** Attribute reads of a class that do not depend on it being registered. */
@@ -312,7 +260,7 @@ export function harmlessUse(id: SyntaxNode): boolean {
  *  "file:line", or null. Such a use (a second registration, a lookup) makes gating it here unsafe. */
 export function foreignUse(name: string, file: string | null): string | null {
   const word = new RegExp(`\\b${name}\\b`);
-  for (const f of packageFiles(file)) {
+  for (const f of packageSources(file)) {
     if (f.file === file || !word.test(f.text)) continue;
     let tree = treeCache.get(f.file);
     if (tree === undefined) {
