@@ -2,7 +2,7 @@
 // register() and what it calls). `blender --background` has no GPU context, so the add-on fails to load.
 // The fix is Blender's own idiom: the value becomes None in background mode, or the statement is skipped.
 import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { consecutiveRuns, guardValue, withImport, wrapStatements } from '../src/python/edits.js';
+import { guardValue, withImport, wrapRuns } from '../src/python/edits.js';
 import {
   enclosingClass,
   enclosingFunction,
@@ -369,23 +369,18 @@ export const gpuInBackground: Transform = {
     const fixes = new Map<number, Fix>();
     const makeFix = (edits: Edit[], description: string): Fix => ({ safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) });
     const toWrap = [...statements.values()].filter((s) => plans.get(s.id)!.kind === 'wrap');
-    for (const group of consecutiveRuns(toWrap)) {
-      const whole = wrapStatements(ctx, group[0], group[group.length - 1], CONDITION);
-      if (whole) {
-        const fix = makeFix(whole, 'wrap in `if not bpy.app.background:`');
-        for (const s of group) fixes.set(s.id, fix);
-        continue;
-      }
-      for (const s of group) {
-        const edits = group.length > 1 ? wrapStatements(ctx, s, s, CONDITION) : null;
-        if (edits) fixes.set(s.id, makeFix(edits, 'wrap in `if not bpy.app.background:`'));
-        else {
-          plans.set(s.id, {
-            kind: 'manual',
-            reason: 'the statement shares its line with other code, so it cannot be wrapped in a block safely',
-            manual: MANUAL_WRAP,
-          });
-        }
+    const wrapFixes = new Map<Edit[], Fix>();
+    for (const [id, edits] of wrapRuns(ctx, toWrap, CONDITION)) {
+      if (edits) {
+        let fix = wrapFixes.get(edits);
+        if (!fix) wrapFixes.set(edits, (fix = makeFix(edits, 'wrap in `if not bpy.app.background:`')));
+        fixes.set(id, fix);
+      } else {
+        plans.set(id, {
+          kind: 'manual',
+          reason: 'the statement shares its line with other code, so it cannot be wrapped in a block safely',
+          manual: MANUAL_WRAP,
+        });
       }
     }
     for (const s of statements.values()) {

@@ -3,7 +3,7 @@
 // skipped headless; calls that change data (the camera, the 3D cursor, the selection) are reported, since
 // skipping them would silently give a different result.
 import type { Edit, Fix, SyntaxNode, Transform } from '../src/types.js';
-import { consecutiveRuns, withImport, wrapStatements } from '../src/python/edits.js';
+import { withImport, wrapRuns } from '../src/python/edits.js';
 import { enclosingStatement, isGuarded } from '../src/python/scope.js';
 import {
   guiOnlyFunction,
@@ -210,18 +210,15 @@ export const view3dOperator: Transform = {
     const fixes = new Map<number, Fix>();
     const unfixable = new Set<number>();
     const toWrap = hits.flatMap((h) => (h.plan?.kind === 'wrap' ? [h.plan.statement] : []));
-    for (const group of consecutiveRuns(toWrap)) {
-      const whole = wrapStatements(ctx, group[0], group[group.length - 1], CONDITION);
-      if (whole) {
-        const fix = makeFix(whole, 'wrap in `if not bpy.app.background:`');
-        for (const s of group) fixes.set(s.id, fix);
+    const wrapFixes = new Map<Edit[], Fix>();
+    for (const [id, edits] of wrapRuns(ctx, toWrap, CONDITION)) {
+      if (!edits) {
+        unfixable.add(id);
         continue;
       }
-      for (const s of group) {
-        const edits = group.length > 1 ? wrapStatements(ctx, s, s, CONDITION) : null;
-        if (edits) fixes.set(s.id, makeFix(edits, 'wrap in `if not bpy.app.background:`'));
-        else unfixable.add(s.id);
-      }
+      let fix = wrapFixes.get(edits);
+      if (!fix) wrapFixes.set(edits, (fix = makeFix(edits, 'wrap in `if not bpy.app.background:`')));
+      fixes.set(id, fix);
     }
 
     const q = quoteStyle(ctx);

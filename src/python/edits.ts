@@ -180,3 +180,17 @@ export function withImport(ctx: TransformContext, name: string, edits: Edit[]): 
   const imp = ensureImport(ctx, name, Math.min(...edits.map((e) => e.start)));
   return imp ? [imp, ...edits] : edits;
 }
+
+/**
+ * Wrap statements in `if <condition>:`, neighbours sharing one block; where a run cannot be wrapped whole,
+ * each of its statements alone. Returns the edits per statement id (the statements of one run share one
+ * array), or null for a statement that cannot be wrapped (it shares its line with other code).
+ */
+export function wrapRuns(ctx: TransformContext, statements: SyntaxNode[], condition: string): Map<number, Edit[] | null> {
+  const out = new Map<number, Edit[] | null>();
+  for (const run of consecutiveRuns(statements)) {
+    const whole = wrapStatements(ctx, run[0], run[run.length - 1], condition);
+    for (const s of run) out.set(s.id, whole ?? (run.length > 1 ? wrapStatements(ctx, s, s, condition) : null));
+  }
+  return out;
+}
