@@ -10,8 +10,8 @@ import { processSource } from '../src/engine.js';
 import { decodeSource } from '../src/files.js';
 import { parsePython } from '../src/parse.js';
 import { run } from '../src/runner.js';
-import { allTransforms } from '../transforms/index.js';
-import type { Transform } from '../src/types.js';
+import { allRules } from '../rules/index.js';
+import type { Rule } from '../src/types.js';
 
 const paths = process.argv.slice(2);
 const target = paths.length > 0 ? paths : ['/usr/share/blender/scripts'];
@@ -29,19 +29,19 @@ const texts = files.map((f) => decodeSource(readFileSync(f)).text);
 const bytes = texts.reduce((n, t) => n + t.length, 0);
 
 // Warm up the parser and the query cache.
-for (const t of texts.slice(0, 20)) processSource('warm.py', t, { transforms: allTransforms, unsafeFixes: false });
+for (const t of texts.slice(0, 20)) processSource('warm.py', t, { rules: allRules, unsafeFixes: false });
 
 let t0 = process.hrtime.bigint();
 for (const t of texts) parsePython(t);
 const parseOnly = ms(t0);
 
 t0 = process.hrtime.bigint();
-for (const [i, t] of texts.entries()) processSource(files[i], t, { transforms: allTransforms, unsafeFixes: false });
+for (const [i, t] of texts.entries()) processSource(files[i], t, { rules: allRules, unsafeFixes: false });
 const withPrefilter = ms(t0);
 
-const noPrefilter: Transform[] = allTransforms.map((r) => ({ ...r, prefilter: [''] }));
+const noPrefilter: Rule[] = allRules.map((r) => ({ ...r, prefilter: [''] }));
 t0 = process.hrtime.bigint();
-for (const [i, t] of texts.entries()) processSource(files[i], t, { transforms: noPrefilter, unsafeFixes: false });
+for (const [i, t] of texts.entries()) processSource(files[i], t, { rules: noPrefilter, unsafeFixes: false });
 const withoutPrefilter = ms(t0);
 
 t0 = process.hrtime.bigint();
@@ -63,10 +63,10 @@ const endToEndOneThread = timeCli(['--jobs', '1']);
 // Per rule: the time of its check() alone, over the files its prefilter lets through.
 const perRule = new Map<string, { ms: number; files: number }>();
 for (const [i, text] of texts.entries()) {
-  for (const rule of allTransforms) {
+  for (const rule of allRules) {
     if (!rule.prefilter.some((p) => text.includes(p))) continue;
     const t = process.hrtime.bigint();
-    processSource(files[i], text, { transforms: [rule], unsafeFixes: false });
+    processSource(files[i], text, { rules: [rule], unsafeFixes: false });
     const entry = perRule.get(rule.code) ?? { ms: 0, files: 0 };
     entry.ms += ms(t);
     entry.files++;

@@ -1,12 +1,12 @@
-// Regenerates the rule table in README.md from the transforms' metadata (`npm run docs`).
+// Regenerates the rule table in README.md from the rules' metadata (`npm run docs`).
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../src/version.js';
 import { ruleTable } from '../src/rules-doc.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 
 const readme = path.join(packageRoot, 'README.md');
 const text = readFileSync(readme, 'utf8');
-const next = text.replace(/(<!-- rules:start -->\n)[\s\S]*?(<!-- rules:end -->)/, `$1${ruleTable(allTransforms)}$2`);
+const next = text.replace(/(<!-- rules:start -->\n)[\s\S]*?(<!-- rules:end -->)/, `$1${ruleTable(allRules)}$2`);
 writeFileSync(readme, next);
 process.stdout.write(next === text ? 'README.md rule table is up to date\n' : 'README.md rule table updated\n');

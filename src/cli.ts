@@ -13,7 +13,7 @@ import { VERSION } from './version.js';
 import { verifyCommand } from './verify/index.js';
 import { scaffoldCommand } from './scaffold/index.js';
 import type { CommandModule } from 'yargs';
-import { allTransforms, transformByCode } from '../transforms/index.js';
+import { allRules, ruleByCode } from '../rules/index.js';
 
 const EPILOG = `Exit codes: 0 nothing to report (or a dry run / --write that went fine); 1 with --check, something would change or a finding was reported; 2 a usage error, a path that does not exist, or a file that could not be processed (every other file is still processed and reported).
 
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         if (format === 'json') process.stdout.write(formatJson(report, mode, VERSION));
-        else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(report, allTransforms, VERSION), null, 2)}\n`);
+        else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(report, allRules, VERSION), null, 2)}\n`);
         else if (format === 'text') process.stdout.write(formatText(report));
         else if (!mode.write) process.stdout.write(formatDiff(report));
         if (format !== 'json' && format !== 'sarif') {
@@ -94,9 +94,9 @@ async function main(argv: string[]): Promise<number> {
       (y: Argv) => y.option('format', { choices: ['text', 'json'], default: 'text' }),
       (args) => {
         if (args.format === 'json') {
-          const rows = allTransforms.map((t) => ({ code: t.code, slug: t.slug, summary: t.summary, fix: t.fixKind, defaultEnabled: t.defaultEnabled }));
+          const rows = allRules.map((t) => ({ code: t.code, slug: t.slug, summary: t.summary, fix: t.fixKind, defaultEnabled: t.defaultEnabled }));
           process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        } else process.stdout.write(formatRules(allTransforms));
+        } else process.stdout.write(formatRules(allRules));
       },
     )
     .command(
@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       "print one rule's documentation (by code or slug)",
       (y: Argv) => y.positional('rule', { type: 'string', describe: 'a rule code (BGS001) or slug' }),
       (args) => {
-        const t = transformByCode(String(args.rule));
+        const t = ruleByCode(String(args.rule));
         if (!t) throw new UsageError(`unknown rule "${String(args.rule)}" (see \`bgsafe rules\`)`);
         process.stdout.write(explainRule(t));
       },

@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { Transform } from './types.js';
+import type { Rule } from './types.js';
 
 export interface FileConfig {
   select?: string[];
@@ -91,8 +91,8 @@ export class ConfigResolver {
  * code prefix (`BGS`, `BGS00`). A prefix picks the rules that are on by default; naming a rule's full code
  * or slug (or ALL) also turns on a rule that is off by default. `ignore` then removes rules the same way.
  */
-export function selectRules(all: Transform[], select: string[] | undefined, ignore: string[] | undefined): Transform[] {
-  const matches = (t: Transform, sel: string, exact: boolean): boolean => {
+export function selectRules(all: Rule[], select: string[] | undefined, ignore: string[] | undefined): Rule[] {
+  const matches = (t: Rule, sel: string, exact: boolean): boolean => {
     const s = sel.trim();
     if (s.toUpperCase() === 'ALL') return true;
     if (t.code === s.toUpperCase() || t.slug === s.toLowerCase()) return true;

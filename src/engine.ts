@@ -1,16 +1,16 @@
-// The fix loop for one source text: parse, let every enabled transform report findings, apply the
+// The fix loop for one source text: parse, let every enabled rule report findings, apply the
 // non-overlapping fixes with magic-string, defer the rest to another pass, and re-parse every result.
 import { resolve as resolvePath } from 'node:path';
 import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from './parse.js';
-import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './python/source.js';
+import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './syntax/source.js';
 import { findSuppressions, suppresses, unusedSuppressions } from './suppressions.js';
-import type { Edit, FileError, Finding, ReportedFinding, SyntaxNode, Transform, TransformContext, Tree } from './types.js';
+import type { Edit, FileError, Finding, ReportedFinding, SyntaxNode, Rule, RuleContext, Tree } from './types.js';
 
 export const MAX_PASSES = 10;
 
 export interface ProcessOptions {
-  transforms: Transform[];
+  rules: Rule[];
   /** Apply fixes marked unsafe too. */
   unsafeFixes: boolean;
   /** All rule codes bgsafe knows (for unknown codes in suppressions). */
@@ -36,12 +36,12 @@ export function fillMessage(template: string, data: Record<string, string> | und
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (data && k in data ? data[k] : m));
 }
 
-/** Run the transforms over one tree; findings in source order, suppressed ones left out. */
+/** Run the rules over one tree; findings in source order, suppressed ones left out. */
 export function collectFindings(
   path: string,
   source: string,
   tree: Tree,
-  transforms: Transform[],
+  rules: Rule[],
   isSuppressed: (line: number, code: string) => boolean,
   errors: FileError[],
   absPath: string = resolvePath(path),
@@ -52,9 +52,9 @@ export function collectFindings(
   // Computed on first use: most files need neither.
   let indentUnit: string | undefined;
   let newline: string | undefined;
-  for (const t of transforms) {
+  for (const t of rules) {
     if (!t.prefilter.some((s) => source.includes(s))) continue;
-    const ctx: TransformContext = {
+    const ctx: RuleContext = {
       path,
       absPath,
       source,
@@ -140,8 +140,8 @@ function errorCount(tree: Tree): number {
 
 export function processSource(path: string, input: string, options: ProcessOptions): SourceResult {
   const errors: FileError[] = [];
-  const enabledCodes = new Set(options.transforms.map((t) => t.code));
-  const relevant = options.transforms.filter((t) => t.prefilter.some((s) => input.includes(s)));
+  const enabledCodes = new Set(options.rules.map((t) => t.code));
+  const relevant = options.rules.filter((t) => t.prefilter.some((s) => input.includes(s)));
   const result: SourceResult = {
     path,
     output: input,

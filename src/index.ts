@@ -9,5 +9,5 @@ export { toSarif } from './reporters/sarif.js';
 export { selectRules, ConfigError, UsageError } from './config.js';
 export { decodeSource, encodeSource, readSource, writeAtomic } from './files.js';
 export { VERSION } from './version.js';
-export { allTransforms, transformByCode } from '../transforms/index.js';
+export { allRules, ruleByCode } from '../rules/index.js';
 export type * from './types.js';

@@ -9,8 +9,8 @@ import { processSource, type SourceResult } from './engine.js';
 import { analyseInWorkers, PARALLEL_MIN_FILES } from './pool.js';
 import { extractZipEntry, readZip, type ZipEntry } from './zip.js';
 import { createAtomic, decodeSource, encodeSource, writeAtomic, type DecodedSource } from './files.js';
-import type { FileError, ReportedFinding, Transform } from './types.js';
-import { allTransforms } from '../transforms/index.js';
+import type { FileError, ReportedFinding, Rule } from './types.js';
+import { allRules } from '../rules/index.js';
 
 export interface RunOptions {
   /** Files and folders to process. */
@@ -30,7 +30,7 @@ export interface RunOptions {
   /** Read [tool.bgsafe] from pyproject.toml files (default true). */
   config?: boolean;
   /** The rules to choose from (default: all of bgsafe's). Rules passed here run in this thread. */
-  transforms?: Transform[];
+  rules?: Rule[];
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
 }
@@ -89,8 +89,8 @@ export function displayPath(abs: string, cwd: string): string {
 
 export async function run(options: RunOptions): Promise<RunReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const catalogue = options.transforms ?? allTransforms;
-  const knownCodes = new Set(allTransforms.map((t) => t.code));
+  const catalogue = options.rules ?? allRules;
+  const knownCodes = new Set(allRules.map((t) => t.code));
   const errors: FileError[] = [];
   const report: RunReport = {
     files: [],
@@ -132,8 +132,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const { files, problems } = await discover(options.paths, cwd, exclude);
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
 
-  const rulesCache = new Map<string, { rules: Transform[]; unsafe: boolean }>();
-  const rulesFor = (cfg: FileConfig | null): { rules: Transform[]; unsafe: boolean } => {
+  const rulesCache = new Map<string, { rules: Rule[]; unsafe: boolean }>();
+  const rulesFor = (cfg: FileConfig | null): { rules: Rule[]; unsafe: boolean } => {
     const key = cfg?.source ?? '';
     let hit = rulesCache.get(key);
     if (!hit) {
@@ -167,12 +167,12 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const analyses = new Map<number, FileAnalysis>();
   // Worker threads for a large batch of bgsafe's own rules; rules passed in as objects run here.
   const threads = Math.min(options.jobs ?? availableParallelism(), 8);
-  if (!options.transforms && threads > 1 && work.length >= PARALLEL_MIN_FILES) {
+  if (!options.rules && threads > 1 && work.length >= PARALLEL_MIN_FILES) {
     const results = await analyseInWorkers(work.map((w) => w.task), threads);
     work.forEach((w, i) => analyses.set(w.index, results[i]));
   } else {
     for (const w of work) {
-      const p = plans[w.index] as { rules: Transform[]; unsafe: boolean };
+      const p = plans[w.index] as { rules: Rule[]; unsafe: boolean };
       analyses.set(w.index, await analyseFile(w.task, p.rules, knownCodes, p.unsafe));
     }
   }
@@ -247,7 +247,7 @@ export interface FileAnalysis {
 }
 
 /** Read one file and run the fix loop over it (no writing). */
-export async function analyseFile(task: FileTask, rules: Transform[], knownCodes: Set<string>, unsafe: boolean): Promise<FileAnalysis> {
+export async function analyseFile(task: FileTask, rules: Rule[], knownCodes: Set<string>, unsafe: boolean): Promise<FileAnalysis> {
   let bytes: Buffer;
   let mtimeMs: number | undefined;
   try {
@@ -260,7 +260,7 @@ export async function analyseFile(task: FileTask, rules: Transform[], knownCodes
     return { readError: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
   const decoded = decodeSource(bytes);
-  const result = processSource(task.display, decoded.text, { transforms: rules, unsafeFixes: unsafe, knownCodes, absPath: task.absPath });
+  const result = processSource(task.display, decoded.text, { rules: rules, unsafeFixes: unsafe, knownCodes, absPath: task.absPath });
   return { decoded, mtimeMs, result };
 }
 

@@ -1,4 +1,4 @@
-// Plain data shared by the engine, the transforms and the reporters.
+// Plain data shared by the engine, the rules and the reporters.
 // Offsets are indexes into the decoded source string (UTF-16 code units), which is what
 // tree-sitter's Node binding and magic-string both use.
 import type Parser from 'tree-sitter';
@@ -64,7 +64,7 @@ export interface RuleDocs {
   fixSafety: string;
 }
 
-export interface TransformContext {
+export interface RuleContext<M extends string = string> {
   /** The path as reported (relative to the run's folder). */
   path: string;
   /** The file's absolute path on disk, for rules that read the add-on's other files. */
@@ -75,10 +75,10 @@ export interface TransformContext {
   indentUnit: string;
   /** The file's newline: "\r\n" or "\n". */
   newline: string;
-  /** Run a tree-sitter query (compiled once per transform) over the tree. */
+  /** Run a tree-sitter query (compiled once per pattern) over the tree. */
   matches(query: string, node?: SyntaxNode): Array<Record<string, SyntaxNode>>;
   report(finding: {
-    messageId: string;
+    messageId: M;
     data?: Record<string, string>;
     node?: SyntaxNode;
     start?: number;
@@ -87,7 +87,7 @@ export interface TransformContext {
   }): void;
 }
 
-export interface Transform {
+export interface Rule {
   code: string;
   slug: string;
   summary: string;
@@ -103,7 +103,7 @@ export interface Transform {
   /** Patterns of the Python exception text (as Blender prints it) that this rule's finding causes,
    *  so `bgsafe verify` can name the rule that covers a failure. */
   errorPatterns?: RegExp[];
-  check(ctx: TransformContext): void;
+  check(ctx: RuleContext): void;
 }
 
 export interface FileError {

@@ -1,10 +1,10 @@
 // A worker thread of the pool (pool.ts): reads and fixes the files it is sent, with bgsafe's own rules.
 import { parentPort } from 'node:worker_threads';
 import { analyseFile, type FileAnalysis, type FileTask } from './runner.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 
-const knownCodes = new Set(allTransforms.map((t) => t.code));
-const byCode = new Map(allTransforms.map((t) => [t.code, t]));
+const knownCodes = new Set(allRules.map((t) => t.code));
+const byCode = new Map(allRules.map((t) => [t.code, t]));
 
 parentPort!.on('message', async (m: { start: number; tasks: FileTask[] }) => {
   const results: FileAnalysis[] = [];

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatDiff } from '../src/reporters/index.js';
 import { run } from '../src/runner.js';
-import type { Transform } from '../src/types.js';
+import type { Rule } from '../src/types.js';
 
 const RUNTIME = '# generated helper\ndef helper():\n    return 1\n';
 
-const needsHelper: Transform = {
+const needsHelper: Rule = {
   code: 'BGS990',
   slug: 'test-needs-helper',
   summary: 'test rule that needs a helper module',
@@ -50,7 +50,7 @@ function addon(): string {
 describe('fixes that create files', () => {
   it('dry run: one new file in the diff, which git apply creates; nothing written', async () => {
     const dir = addon();
-    const report = await run({ paths: ['pkg'], cwd: dir, transforms: [needsHelper], config: false });
+    const report = await run({ paths: ['pkg'], cwd: dir, rules: [needsHelper], config: false });
     const created = report.files.filter((f) => f.created);
     assert.deepEqual(created.map((f) => f.path), ['pkg/helper_mod.py']);
     assert.equal(report.summary.filesCreated, 1);
@@ -64,12 +64,12 @@ describe('fixes that create files', () => {
 
   it('--write creates it once, and a second run changes nothing', async () => {
     const dir = addon();
-    const first = await run({ paths: ['pkg'], cwd: dir, transforms: [needsHelper], config: false, write: true });
+    const first = await run({ paths: ['pkg'], cwd: dir, rules: [needsHelper], config: false, write: true });
     assert.deepEqual(first.errors, []);
     assert.equal(first.summary.filesWritten, 3);
     assert.equal(readFileSync(path.join(dir, 'pkg', 'helper_mod.py'), 'utf8'), RUNTIME);
     assert.equal(readFileSync(path.join(dir, 'pkg', 'b.py'), 'utf8'), 'y = helper_mod.helper()\nz = helper_mod.helper()\n');
-    const second = await run({ paths: ['pkg'], cwd: dir, transforms: [needsHelper], config: false, write: true });
+    const second = await run({ paths: ['pkg'], cwd: dir, rules: [needsHelper], config: false, write: true });
     assert.equal(second.summary.filesChanged, 0);
     assert.equal(second.summary.filesCreated, 0);
   });
@@ -77,7 +77,7 @@ describe('fixes that create files', () => {
   it('never touches an existing file of that name', async () => {
     const dir = addon();
     writeFileSync(path.join(dir, 'pkg', 'helper_mod.py'), '# mine\n');
-    const report = await run({ paths: ['pkg'], cwd: dir, transforms: [needsHelper], config: false, write: true });
+    const report = await run({ paths: ['pkg'], cwd: dir, rules: [needsHelper], config: false, write: true });
     assert.equal(report.summary.filesCreated, 0);
     assert.equal(readFileSync(path.join(dir, 'pkg', 'helper_mod.py'), 'utf8'), '# mine\n');
   });

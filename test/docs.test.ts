@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ruleTable } from '../src/rules-doc.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 import { repoRoot } from './helpers.js';
 
 describe('docs', () => {
@@ -13,10 +13,10 @@ describe('docs', () => {
     const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     const m = /<!-- rules:start -->\n([\s\S]*?)<!-- rules:end -->/.exec(readme);
     assert.ok(m, 'README has the rules markers');
-    assert.equal(m[1], ruleTable(allTransforms));
+    assert.equal(m[1], ruleTable(allRules));
   });
 
-  for (const t of allTransforms) {
+  for (const t of allRules) {
     it(`${t.code} has complete metadata`, () => {
       assert.match(t.code, /^BGS\d{3}$/);
       assert.match(t.slug, /^[a-z0-9]+(-[a-z0-9]+)*$/);
@@ -30,7 +30,7 @@ describe('docs', () => {
     });
   }
   it('codes are unique and in order', () => {
-    const codes = allTransforms.map((t) => t.code);
+    const codes = allRules.map((t) => t.code);
     assert.deepEqual(codes, [...new Set(codes)].sort());
   });
 });

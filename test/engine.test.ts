@@ -1,11 +1,11 @@
-// The fix loop with small made-up transforms: deferral of overlapping fixes, the pass cap, dropping a
+// The fix loop with small made-up rules: deferral of overlapping fixes, the pass cap, dropping a
 // fix that breaks the syntax, the prefilter, suppressions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_PASSES, processSource } from '../src/engine.js';
-import type { Transform, TransformContext } from '../src/types.js';
+import type { Rule, RuleContext } from '../src/types.js';
 
-function rule(code: string, prefilter: string[], check: (ctx: TransformContext) => void, safety: 'safe' | 'unsafe' = 'safe'): Transform {
+function rule(code: string, prefilter: string[], check: (ctx: RuleContext) => void, safety: 'safe' | 'unsafe' = 'safe'): Rule {
   return {
     code,
     slug: `test-${code.toLowerCase()}`,
@@ -29,7 +29,7 @@ const upper = rule('BGS901', ['foo'], (ctx) => {
 
 describe('engine', () => {
   it('applies fixes and fills message templates', () => {
-    const r = processSource('t.py', 'foo = 1\nbar(foo)\n', { transforms: [upper], unsafeFixes: false });
+    const r = processSource('t.py', 'foo = 1\nbar(foo)\n', { rules: [upper], unsafeFixes: false });
     assert.equal(r.output, 'FOO = 1\nbar(FOO)\n');
     assert.equal(r.findings.length, 2);
     assert.equal(r.findings[0].message, 'found foo');
@@ -47,7 +47,7 @@ describe('engine', () => {
         ctx.report({ messageId: 'm', node: m.id, fix: { safety: 'safe', description: 'rename', edits: [{ start: stmt.startIndex, end: stmt.endIndex, text: stmt.text.replace('x', 'y') }] } });
       }
     });
-    const r = processSource('t.py', 'print(x, x)\n', { transforms: [wrapLine], unsafeFixes: false });
+    const r = processSource('t.py', 'print(x, x)\n', { rules: [wrapLine], unsafeFixes: false });
     // Both occurrences sit in one call; the second fix waits for pass 2.
     assert.equal(r.output, 'print(y, y)\n');
     assert.equal(r.passes >= 2, true);
@@ -59,7 +59,7 @@ describe('engine', () => {
       const n = ctx.tree.rootNode.descendantsOfType('identifier')[0];
       ctx.report({ messageId: 'm', node: n, fix: { safety: 'safe', description: 'grow', edits: [{ start: n.endIndex, end: n.endIndex, text: 'a' }] } });
     });
-    const r = processSource('t.py', 'a = 1\n', { transforms: [grow], unsafeFixes: false });
+    const r = processSource('t.py', 'a = 1\n', { rules: [grow], unsafeFixes: false });
     assert.equal(r.output, 'a = 1\n');
     assert.equal(r.changed, false);
     assert.equal(r.passes, MAX_PASSES);
@@ -74,7 +74,7 @@ describe('engine', () => {
         ctx.report({ messageId: 'm', node: m.id, fix: { safety: 'safe', description: 'break', edits: [{ start: m.id.startIndex, end: m.id.endIndex, text: 'b(' }] } });
       }
     });
-    const r = processSource('t.py', 'foo = b\n', { transforms: [breaker, upper], unsafeFixes: false });
+    const r = processSource('t.py', 'foo = b\n', { rules: [breaker, upper], unsafeFixes: false });
     assert.equal(r.output, 'FOO = b\n', 'the other rule still applies');
     assert.equal(r.errors.length, 1);
     assert.equal(r.errors[0].kind, 'internal');
@@ -87,7 +87,7 @@ describe('engine', () => {
     const spy = rule('BGS905', ['needle'], () => {
       called = true;
     });
-    const r = processSource('t.py', 'x = (\n', { transforms: [spy], unsafeFixes: false });
+    const r = processSource('t.py', 'x = (\n', { rules: [spy], unsafeFixes: false });
     assert.equal(called, false);
     assert.deepEqual(r.errors, [], 'an unparsed file reports no syntax error');
   });
@@ -98,16 +98,16 @@ describe('engine', () => {
         ctx.report({ messageId: 'm', node: m.id, fix: { safety: 'unsafe', description: 'u', edits: [{ start: m.id.startIndex, end: m.id.endIndex, text: 'FOO' }] } });
       }
     }, 'unsafe');
-    const off = processSource('t.py', 'foo\n', { transforms: [unsafe], unsafeFixes: false });
+    const off = processSource('t.py', 'foo\n', { rules: [unsafe], unsafeFixes: false });
     assert.equal(off.output, 'foo\n');
     assert.equal(off.findings[0].fixStatus, 'available');
-    const on = processSource('t.py', 'foo\n', { transforms: [unsafe], unsafeFixes: true });
+    const on = processSource('t.py', 'foo\n', { rules: [unsafe], unsafeFixes: true });
     assert.equal(on.output, 'FOO\n');
   });
 
   it('honours suppression comments and reports unused ones', () => {
     const src = 'foo = 1  # bgsafe: ignore[BGS901]\nfoo = 2  # bgsafe: ignore\nx = 3  # bgsafe: ignore[BGS901]\ny = 4  # bgsafe: ignore\nfoo = 5  # bgsafe: ignore[BGS999]\n';
-    const r = processSource('t.py', src, { transforms: [upper], unsafeFixes: false, knownCodes: new Set(['BGS901']) });
+    const r = processSource('t.py', src, { rules: [upper], unsafeFixes: false, knownCodes: new Set(['BGS901']) });
     assert.equal(r.output, src.replace('foo = 5', 'FOO = 5'));
     assert.deepEqual(r.findings.map((f) => f.startPos.line), [5]);
     assert.deepEqual(
@@ -117,7 +117,7 @@ describe('engine', () => {
   });
 
   it('reports findings but applies no fix in a file with a syntax error', () => {
-    const r = processSource('t.py', 'foo = 1\ndef (:\n', { transforms: [upper], unsafeFixes: false });
+    const r = processSource('t.py', 'foo = 1\ndef (:\n', { rules: [upper], unsafeFixes: false });
     assert.equal(r.output, 'foo = 1\ndef (:\n');
     assert.equal(r.findings.length, 1);
     assert.equal(r.findings[0].fixStatus, 'skipped');
@@ -127,7 +127,7 @@ describe('engine', () => {
 
   it('keeps every byte outside the edits: CRLF, tabs, comments, non-ASCII text', () => {
     const src = '# -*- coding: utf-8 -*-\r\n\tfoo = "é中"  # café\r\n\r\n'.replace('\tfoo', 'if 1:\r\n\tfoo');
-    const r = processSource('t.py', src, { transforms: [upper], unsafeFixes: false });
+    const r = processSource('t.py', src, { rules: [upper], unsafeFixes: false });
     assert.equal(r.output, src.replace('foo', 'FOO'));
   });
 });

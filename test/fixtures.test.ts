@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
 import { decodeSource } from '../src/files.js';
 import { parsePython, syntaxErrors } from '../src/parse.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 import { repoRoot } from './helpers.js';
 
 const fixturesDir = path.join(repoRoot, 'fixtures');
@@ -17,13 +17,13 @@ const ruleDirs = readdirSync(fixturesDir).filter((d) => /^BGS\d{3}-/.test(d)).so
 
 describe('fixtures', () => {
   it('every rule has a fixture folder and every fixture folder a rule', () => {
-    const expected = allTransforms.map((t) => `${t.code}-${t.slug}`).sort();
+    const expected = allRules.map((t) => `${t.code}-${t.slug}`).sort();
     assert.deepEqual(ruleDirs, expected);
   });
 
   for (const dir of ruleDirs) {
     const code = dir.slice(0, 6);
-    const rule = allTransforms.find((t) => t.code === code);
+    const rule = allRules.find((t) => t.code === code);
     const cases = readdirSync(path.join(fixturesDir, dir)).filter((f) => f.endsWith('.input.py')).sort();
     describe(dir, () => {
       it('has at least one rewrite case (unless it only reports) and one must-not-change case', () => {
@@ -45,7 +45,7 @@ describe('fixtures', () => {
           const input = decodeSource(readFileSync(`${base}.input.py`));
           const expectedFile = `${base}.output.py`;
           const expected = existsSync(expectedFile) ? decodeSource(readFileSync(expectedFile)).text : input.text;
-          const opts = { transforms: [rule], unsafeFixes: c.endsWith('.unsafe.input.py') };
+          const opts = { rules: [rule], unsafeFixes: c.endsWith('.unsafe.input.py') };
           const first = processSource(c, input.text, opts);
           assert.deepEqual(first.errors, [], 'engine errors');
           assert.equal(first.output, expected);

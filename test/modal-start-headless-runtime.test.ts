@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { runtimeModuleText } from '../src/python/timers-never-fire-runtime.js';
+import { runtimeModuleText } from '../src/syntax/timers-never-fire-runtime.js';
 
 const BPY = String.raw`
 class _Handlers:

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from '../src/parse.js';
-import { ensureImport, guardValue, wrapStatements } from '../src/python/edits.js';
-import { detectIndentUnit, detectNewline } from '../src/python/source.js';
-import type { Edit, SyntaxNode, TransformContext } from '../src/types.js';
+import { ensureImport, guardValue, wrapStatements } from '../src/syntax/edits.js';
+import { detectIndentUnit, detectNewline } from '../src/syntax/source.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
 
-function context(source: string): TransformContext {
+function context(source: string): RuleContext {
   const tree = parsePython(source);
   return {
     path: 'test.py',
@@ -23,7 +23,7 @@ function context(source: string): TransformContext {
 }
 
 /** The statement (child of a block or the module) whose text starts with `prefix`. */
-function statement(ctx: TransformContext, prefix: string): SyntaxNode {
+function statement(ctx: RuleContext, prefix: string): SyntaxNode {
   const visit = (n: SyntaxNode): SyntaxNode | null => {
     for (const c of n.namedChildren) {
       if ((n.type === 'block' || n.type === 'module') && c.text.startsWith(prefix)) return c;

@@ -1,4 +1,4 @@
-// Unit tests for src/python/scope.ts: when code runs (import, register, unregister) and guard detection.
+// Unit tests for src/syntax/scope.ts: when code runs (import, register, unregister) and guard detection.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parsePython } from '../src/parse.js';
@@ -8,7 +8,7 @@ import {
   loadTimeContext,
   mentionsBackground,
   unloadTimeContext,
-} from '../src/python/scope.js';
+} from '../src/syntax/scope.js';
 import type { SyntaxNode } from '../src/types.js';
 
 /** The first call node whose text starts with `prefix`. */

@@ -9,7 +9,7 @@ import { processSource } from '../src/engine.js';
 import { parsePython, syntaxErrors } from '../src/parse.js';
 import { run } from '../src/runner.js';
 import { selectRules } from '../src/config.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 
 const ADDON_DIRS = ['/usr/share/blender/scripts/addons', '/usr/share/blender/scripts/addons_contrib'].filter((d) => existsSync(d));
 
@@ -34,8 +34,8 @@ describe('sweep over Debian\'s bundled Blender add-ons', () => {
   it('no crash, every output compiles, a second run changes nothing', { skip: ADDON_DIRS.length === 0 ? 'no /usr/share/blender/scripts/addons: install Debian\'s blender (apt-get install -y --no-install-recommends blender)' : false, timeout: 600_000 }, async (t) => {
     const started = process.hrtime.bigint();
     // Every rule, also those off by default: the sweep is about never breaking code.
-    const rules = selectRules(allTransforms, ['ALL'], undefined);
-    const report = await run({ paths: ADDON_DIRS, transforms: rules, select: ['ALL'], unsafeFixes: true, config: false });
+    const rules = selectRules(allRules, ['ALL'], undefined);
+    const report = await run({ paths: ADDON_DIRS, rules: rules, select: ['ALL'], unsafeFixes: true, config: false });
     const sweepMs = Number(process.hrtime.bigint() - started) / 1e6;
     const changed = report.files.filter((f) => f.changed);
     const crashes = report.errors.filter((e) => e.kind === 'internal' || e.kind === 'not-converged' || e.kind === 'read');
@@ -44,7 +44,7 @@ describe('sweep over Debian\'s bundled Blender add-ons', () => {
     const brokenByTreeSitter = changed.filter((f) => syntaxErrors(parsePython(f.output)).length > 0).map((f) => f.path);
     const brokenByPython = pythonRejects(changed.map((f) => ({ name: f.path, text: f.output })));
     const unstable = changed
-      .filter((f) => processSource(f.path, f.output, { transforms: rules, unsafeFixes: true }).output !== f.output)
+      .filter((f) => processSource(f.path, f.output, { rules: rules, unsafeFixes: true }).output !== f.output)
       .map((f) => f.path);
 
     t.diagnostic(`add-on folders: ${ADDON_DIRS.join(', ')}`);

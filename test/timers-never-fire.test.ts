@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
 import { run } from '../src/runner.js';
-import { RUNTIME_FILE_NAME, runtimeModuleText, runtimePlacement, writeRuntimeInto } from '../src/python/timers-never-fire-runtime.js';
-import { timersNeverFire } from '../transforms/timers-never-fire.js';
+import { RUNTIME_FILE_NAME, runtimeModuleText, runtimePlacement, writeRuntimeInto } from '../src/syntax/timers-never-fire-runtime.js';
+import { timersNeverFire } from '../rules/timers-never-fire.js';
 import { repoRoot } from './helpers.js';
 
 const SERVICE = 'import bpy\nimport socket\n\n\ndef poll_socket():\n    return 0.05\n\n\ndef register():\n    bpy.app.timers.register(poll_socket)\n';
@@ -49,13 +49,13 @@ describe('BGS011 runtime placement', () => {
     assert.equal(writeRuntimeInto(pkg).created, false);
     const p = runtimePlacement(path.join(pkg, '__init__.py'));
     assert.equal(p.kind === 'package' && p.exists, true);
-    const r = processSource(path.join(pkg, '__init__.py'), readFileSync(path.join(pkg, '__init__.py'), 'utf8'), { transforms: [timersNeverFire], unsafeFixes: false });
+    const r = processSource(path.join(pkg, '__init__.py'), readFileSync(path.join(pkg, '__init__.py'), 'utf8'), { rules: [timersNeverFire], unsafeFixes: false });
     assert.equal(r.changed, true);
     assert.deepEqual(r.createFiles, [], 'the runtime exists: no file to create');
 
     writeFileSync(path.join(pkg, RUNTIME_FILE_NAME), '# somebody else\n');
     const f = path.join(pkg, '__init__.py');
-    const taken = processSource(f, readFileSync(f, 'utf8'), { transforms: [timersNeverFire], unsafeFixes: false });
+    const taken = processSource(f, readFileSync(f, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false });
     assert.equal(taken.changed, false);
     assert.deepEqual(taken.findings.map((x) => x.messageId), ['nameTaken']);
   });
@@ -63,7 +63,7 @@ describe('BGS011 runtime placement', () => {
   it('a single-file add-on is reported only', () => {
     const { root } = addonTree();
     const f = path.join(root, 'single.py');
-    const r = processSource(f, readFileSync(f, 'utf8'), { transforms: [timersNeverFire], unsafeFixes: false });
+    const r = processSource(f, readFileSync(f, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false });
     assert.equal(r.changed, false);
     assert.deepEqual(r.findings.map((x) => `${x.startPos.line}:${x.startPos.column} ${x.messageId} ${x.fixStatus}`), ['11:5 notAPackage none']);
     assert.match(r.findings[0].message, /make the add-on a package/);

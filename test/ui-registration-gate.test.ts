@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
-import { uiRegistrationGate } from '../transforms/ui-registration-gate.js';
+import { uiRegistrationGate } from '../rules/ui-registration-gate.js';
 import { repoRoot } from './helpers.js';
 
 const addon = path.join(repoRoot, 'fixtures', 'addons', 'ui_panels_addon');
-const opts = { transforms: [uiRegistrationGate], unsafeFixes: false };
+const opts = { rules: [uiRegistrationGate], unsafeFixes: false };
 
 function run(file: string, as = file) {
   return processSource(as, readFileSync(path.join(addon, file), 'utf8'), opts);

@@ -13,7 +13,7 @@ import { findBlender, Pool } from '../src/verify/blender.js';
 import { ruleFor, exitCodeFor } from '../src/verify/verify.js';
 import { formatVerifyText } from '../src/verify/format.js';
 import { VerifyUsageError, type VerifyReport } from '../src/verify/types.js';
-import { allTransforms } from '../transforms/index.js';
+import { allRules } from '../rules/index.js';
 
 // Blender 3.4.1 (Python 3.11) enabling keymap_at_startup at start-up: stdout has "Exception in module
 // register(): ...", stderr this.
@@ -131,10 +131,10 @@ test('ruleFor names the rule whose errorPatterns match the exception line', () =
 });
 
 test('the shipped rules name BGS001 and BGS002 for the measured Blender errors', (t) => {
-  const withPatterns = allTransforms.filter((r) => r.errorPatterns?.length);
+  const withPatterns = allRules.filter((r) => r.errorPatterns?.length);
   if (withPatterns.length === 0) return t.skip('no rule has errorPatterns yet');
-  assert.equal(ruleFor('SystemError: GPU functions for drawing are not available in background mode', allTransforms)?.code, 'BGS001');
-  assert.equal(ruleFor("AttributeError: 'NoneType' object has no attribute 'keymaps'", allTransforms)?.code, 'BGS002');
+  assert.equal(ruleFor('SystemError: GPU functions for drawing are not available in background mode', allRules)?.code, 'BGS001');
+  assert.equal(ruleFor("AttributeError: 'NoneType' object has no attribute 'keymaps'", allRules)?.code, 'BGS002');
 });
 
 /** A zip with deflated entries, built by hand so the reader is tested against the format, not itself. */

@@ -1,10 +1,10 @@
 // SARIF 2.1.0, for code-scanning tools (GitHub, GitLab, IDEs): the rules, one result per finding with its
 // location, and each fix as replacements in the original file.
 import type { RunReport } from '../runner.js';
-import type { Transform } from '../types.js';
+import type { Rule } from '../types.js';
 import { explainRule } from '../rules-doc.js';
 
-export function toSarif(report: RunReport, rules: Transform[], toolVersion: string): object {
+export function toSarif(report: RunReport, rules: Rule[], toolVersion: string): object {
   const index = new Map(rules.map((t, i) => [t.code, i]));
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

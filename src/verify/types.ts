@@ -85,7 +85,7 @@ export interface VerifyOptions {
   script?: string;
   /** Blender processes at once. Default: the number of cores. */
   jobs?: number;
-  /** Rules to name for failures; default `allTransforms`. */
+  /** Rules to name for failures; default `allRules`. */
   rules?: VerifyRule[];
   /** Keep the temporary folders (their paths are printed to stderr). */
   keepTemp?: boolean;
@@ -98,7 +98,7 @@ export class VerifyUsageError extends Error {
   override name = 'VerifyUsageError';
 }
 
-/** What verify needs of a rule to name it for a failure (a Transform fits). */
+/** What verify needs of a rule to name it for a failure (a Rule fits). */
 export interface VerifyRule {
   code: string;
   slug: string;

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allTransforms } from '../../transforms/index.js';
+import { allRules } from '../../rules/index.js';
 import { VERSION } from '../version.js';
 import { AddonPathError, resolveAddon, stageAddon, userPath, userRoot, type AddonSource } from './addon.js';
 import { findBlender, killAllRuns, Pool, runBlender, type RunResult } from './blender.js';
@@ -83,7 +83,7 @@ export async function verifyAddons(paths: string[], options: VerifyOptions = {})
     timeoutMs: timeout * 1000,
     script,
     pool: new Pool(jobs),
-    rules: options.rules ?? allTransforms,
+    rules: options.rules ?? allRules,
     keepTemp: options.keepTemp ?? false,
     env,
   };

@@ -3,9 +3,10 @@
 // `--python` script, a render node) those members are None, so `context.area.type` raises AttributeError.
 // The fix adds the None check a careful author writes: `context.area and …` in a condition, or
 // `if context.area is not None:` around the statements that use it; anything less clear is reported.
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { nextStatement, wrapStatements } from '../src/python/edits.js';
-import { enclosingStatement, isField } from '../src/python/scope.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { nextStatement, wrapStatements } from '../src/syntax/edits.js';
+import { enclosingStatement, isField } from '../src/syntax/scope.js';
 
 const MEMBERS = new Set(['area', 'region', 'space_data', 'region_data']);
 
@@ -92,7 +93,7 @@ function isOperatorClass(cls: SyntaxNode): boolean {
 }
 
 /** Names given to `bpy.app.handlers.*.append(…)` (handlers) and `bpy.app.timers.register(…)` (timers). */
-function callbackNames(ctx: TransformContext): Map<string, 'handler' | 'timer'> {
+function callbackNames(ctx: RuleContext): Map<string, 'handler' | 'timer'> {
   const out = new Map<string, 'handler' | 'timer'>();
   for (const { callee, callback } of ctx.matches(CALLBACK_QUERY)) {
     const text = callee.text.replace(/\s+/g, '');
@@ -108,7 +109,7 @@ function callbackNames(ctx: TransformContext): Map<string, 'handler' | 'timer'> 
 }
 
 /** The headless places of a file: operators' execute() and poll(), handlers and timers. */
-function headlessPlaces(ctx: TransformContext): Map<number, Place> {
+function headlessPlaces(ctx: RuleContext): Map<number, Place> {
   const places = new Map<number, Place>();
   const callbacks = callbackNames(ctx);
   for (const { def, name } of ctx.matches(FUNCTION_QUERY)) {
@@ -580,7 +581,7 @@ function firstLine(text: string): string {
 
 const ERROR_EXAMPLE = "AttributeError: 'NoneType' object has no attribute 'type'";
 
-export const contextAreaNone: Transform = {
+export const contextAreaNone = defineRule({
   code: 'BGS004',
   slug: 'context-area-none',
   summary: '`context.area` / `.region` / `.space_data` / `.region_data` used without a None check in an operator\'s execute() or poll(), a handler or a timer',
@@ -784,4 +785,4 @@ export const contextAreaNone: Transform = {
       ctx.report({ messageId: 'manual', node: h.deref, data: { ...data, reason: h.plan.reason, manual: h.plan.manual } });
     }
   },
-};
+});

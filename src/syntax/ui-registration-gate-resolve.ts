@@ -1,6 +1,6 @@
 // BGS009 helper: which classes are UI classes (Panel, Menu, Header, UIList), also through the add-on's own
 // base classes and through imports from its other files (`from .ui import MY_PT_panel`, `from . import ui`
-// then `ui.MY_PT_panel`). A transform sees one file; the sibling files are read here from disk, parsed once
+// then `ui.MY_PT_panel`). A rule sees one file; the sibling files are read here from disk, parsed once
 // and cached. Anything that cannot be read or resolved is "unknown", which callers treat as not UI.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';

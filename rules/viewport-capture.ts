@@ -2,10 +2,11 @@
 // renders (`bpy.ops.render.opengl`) need a window and an OpenGL context, which `blender --background` does
 // not have. Headless, the scene is rendered with its render engine instead (`bpy.ops.render.render`),
 // which works without a window; in the GUI the original call runs unchanged.
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { withImport, wrapStatements } from '../src/python/edits.js';
-import { lineIndent, startsLine } from '../src/python/source.js';
-import { enclosingStatement, isGuarded } from '../src/python/scope.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { withImport, wrapStatements } from '../src/syntax/edits.js';
+import { lineIndent, startsLine } from '../src/syntax/source.js';
+import { enclosingStatement, isGuarded } from '../src/syntax/scope.js';
 import {
   freeName,
   guiOnlyFunction,
@@ -17,7 +18,7 @@ import {
   positionalArgs,
   usedNames,
   type OperatorCall,
-} from '../src/python/view3d-operator-calls.js';
+} from '../src/syntax/view3d-operator-calls.js';
 
 const SCREENSHOT_ERROR = 'RuntimeError: Operator bpy.ops.screen.screenshot.poll() failed, context is incorrect';
 const OPENGL_ERROR = 'RuntimeError: Error: Cannot use OpenGL render in background mode (no opengl context)';
@@ -52,7 +53,7 @@ function renderCallFor(op: OperatorCall, ops: string): { text: string } | { reas
 }
 
 /** `if bpy.app.background:` + the headless lines, `else:` + the original statement (re-indented). */
-function ifElse(ctx: TransformContext, statement: SyntaxNode, headless: (unit: string) => string[]): Edit[] | null {
+function ifElse(ctx: RuleContext, statement: SyntaxNode, headless: (unit: string) => string[]): Edit[] | null {
   if (!startsLine(ctx.source, statement.startIndex)) return null;
   const edits = wrapStatements(ctx, statement, statement, 'bpy.app.background');
   if (!edits) return null;
@@ -68,7 +69,7 @@ function ifElse(ctx: TransformContext, statement: SyntaxNode, headless: (unit: s
   return edits;
 }
 
-function planFor(ctx: TransformContext, op: OperatorCall, ops: string): Plan {
+function planFor(ctx: RuleContext, op: OperatorCall, ops: string): Plan {
   const statement = enclosingStatement(op.call);
   if (!statement) return { reason: 'the call is not part of a statement' };
   const parent = op.call.parent!;
@@ -119,7 +120,7 @@ function planFor(ctx: TransformContext, op: OperatorCall, ops: string): Plan {
   return { edits, fix: 'in background mode the scene is rendered into that file instead (`bpy.ops.render.render(write_still=True)`)' };
 }
 
-export const viewportCapture: Transform = {
+export const viewportCapture = defineRule({
   code: 'BGS006',
   slug: 'viewport-capture',
   summary: 'Screenshots and viewport (OpenGL) renders fail in background mode; render the scene instead',
@@ -240,4 +241,4 @@ export const viewportCapture: Transform = {
       });
     }
   },
-};
+});

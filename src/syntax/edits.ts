@@ -1,7 +1,7 @@
-// Edits that transforms share: wrapping statements in a new `if` block, guarding an assignment's value,
+// Edits that rules share: wrapping statements in a new `if` block, guarding an assignment's value,
 // and making sure a module is imported. Each returns plain Edit data, or null where the code's shape
 // leaves no fix that is certainly right (the caller then reports without a fix).
-import type { Edit, SyntaxNode, TransformContext } from '../types.js';
+import type { Edit, SyntaxNode, RuleContext } from '../types.js';
 import {
   endsLine,
   insideAny,
@@ -14,7 +14,7 @@ import {
 import { enclosingFunction } from './scope.js';
 
 const stringRangeCache = new WeakMap<object, Array<[number, number]>>();
-function stringRanges(ctx: TransformContext): Array<[number, number]> {
+function stringRanges(ctx: RuleContext): Array<[number, number]> {
   let r = stringRangeCache.get(ctx.tree);
   if (!r) {
     r = multilineStringRanges(ctx.tree);
@@ -30,7 +30,7 @@ function stringRanges(ctx: TransformContext): Array<[number, number]> {
  * a block. Returns null where the statements share a line with code that must stay outside.
  */
 export function wrapStatements(
-  ctx: TransformContext,
+  ctx: RuleContext,
   first: SyntaxNode,
   last: SyntaxNode,
   condition: string,
@@ -119,7 +119,7 @@ export function importsModule(root: SyntaxNode, name: string): boolean {
  * `before`, where given, is the offset of the first use the import must precede: imports starting at or
  * after it are not used as the anchor. Null if the module already imports it.
  */
-export function ensureImport(ctx: TransformContext, name: string, before?: number): Edit | null {
+export function ensureImport(ctx: RuleContext, name: string, before?: number): Edit | null {
   const root = ctx.tree.rootNode;
   if (importsModule(root, name)) return null;
   const limit = before ?? Infinity;
@@ -176,7 +176,7 @@ export function consecutiveRuns(statements: SyntaxNode[]): SyntaxNode[][] {
 }
 
 /** `edits`, plus `import <name>` before the first of them where the module does not import it yet. */
-export function withImport(ctx: TransformContext, name: string, edits: Edit[]): Edit[] {
+export function withImport(ctx: RuleContext, name: string, edits: Edit[]): Edit[] {
   const imp = ensureImport(ctx, name, Math.min(...edits.map((e) => e.start)));
   return imp ? [imp, ...edits] : edits;
 }
@@ -186,7 +186,7 @@ export function withImport(ctx: TransformContext, name: string, edits: Edit[]): 
  * each of its statements alone. Returns the edits per statement id (the statements of one run share one
  * array), or null for a statement that cannot be wrapped (it shares its line with other code).
  */
-export function wrapRuns(ctx: TransformContext, statements: SyntaxNode[], condition: string): Map<number, Edit[] | null> {
+export function wrapRuns(ctx: RuleContext, statements: SyntaxNode[], condition: string): Map<number, Edit[] | null> {
   const out = new Map<number, Edit[] | null>();
   for (const run of consecutiveRuns(statements)) {
     const whole = wrapStatements(ctx, run[0], run[run.length - 1], condition);

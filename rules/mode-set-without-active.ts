@@ -3,8 +3,9 @@
 // (an empty scene has no active object: "Context missing active object") and enters the mode on some other
 // object in the interface. Where the object is clearly the one meant, it is made active first; where objects
 // were removed before the call, or the intent is unclear, the rule reports.
-import type { SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { endsLine, lineIndent, startsLine } from '../src/python/source.js';
+import type { SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { endsLine, lineIndent, startsLine } from '../src/syntax/source.js';
 
 const CALL_QUERY = '(call function: (_) @callee arguments: (argument_list) @args) @call';
 const ASSIGN_QUERY = '(assignment left: (_) @left right: (_) @right) @assign';
@@ -81,7 +82,7 @@ function whereOf(fn: SyntaxNode): string {
   return cls ? `\`${cls}.${name}()\`` : `\`${name}()\``;
 }
 
-export const modeSetWithoutActive: Transform = {
+export const modeSetWithoutActive = defineRule({
   code: 'BGS010',
   slug: 'mode-set-without-active',
   summary: '`bpy.ops.object.mode_set()` right after creating an object with `bpy.data` (or removing objects) without making it active',
@@ -271,10 +272,10 @@ export const modeSetWithoutActive: Transform = {
       });
     }
   },
-};
+});
 
 /** The function's text before `statement`, without nested function bodies. */
-function textBefore(ctx: TransformContext, body: SyntaxNode, statement: SyntaxNode, fn: SyntaxNode): string {
+function textBefore(ctx: RuleContext, body: SyntaxNode, statement: SyntaxNode, fn: SyntaxNode): string {
   let text = ctx.source.slice(body.startIndex, statement.startIndex);
   for (const inner of body.descendantsOfType(['function_definition', 'lambda'])) {
     if (inner.id === fn.id || inner.endIndex > statement.startIndex) continue;
@@ -299,7 +300,7 @@ function isGuarded(call: SyntaxNode, fn: SyntaxNode): boolean {
 }
 
 /** `name` is bound again between its creation and the call. */
-function reassignedBetween(ctx: TransformContext, body: SyntaxNode, c: Created, statement: SyntaxNode): boolean {
+function reassignedBetween(ctx: RuleContext, body: SyntaxNode, c: Created, statement: SyntaxNode): boolean {
   return ctx.matches(ASSIGN_QUERY, body).some(({ assign, left }) =>
     left.type === 'identifier' && left.text === c.name && assign.startIndex > c.statement.endIndex && assign.endIndex <= statement.startIndex);
 }

@@ -3,10 +3,10 @@
 // appends menu entries, only under `if not bpy.app.background:`, and unregisters them under the same check
 // (unregister_class of a class that was never registered raises). Mixed class tuples are split in two, order
 // kept, so operators stay registered headless. UI classes are found through their bases, the add-on's own
-// base classes and imports from its other files (read from disk, see src/python/ui-registration-gate-resolve.ts).
+// base classes and imports from its other files (read from disk, see src/syntax/ui-registration-gate-resolve.ts).
 import { existsSync } from 'node:fs';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
-import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/python/source.js';
+import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
+import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/syntax/source.js';
 import {
   enclosingFunction,
   functionsNamedLike,
@@ -15,15 +15,16 @@ import {
   mentionsBackground,
   unloadTimeContext,
   isField,
-} from '../src/python/scope.js';
+} from '../src/syntax/scope.js';
 import {
   buildModuleInfo,
   expressionFacts,
   foreignUse,
   harmlessUse,
   type ModuleInfo,
-} from '../src/python/ui-registration-gate-resolve.js';
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
+} from '../src/syntax/ui-registration-gate-resolve.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
 
 const CONDITION = 'not bpy.app.background';
 const UNREGISTER_ERROR = "RuntimeError: unregister_class(...):, missing bl_rna attribute from 'RNAMeta' instance (may not be registered)";
@@ -158,7 +159,7 @@ function lineAfter(source: string, offset: number): number {
   return nl < 0 ? source.length : nl + 1;
 }
 
-function splitSequence(ctx: TransformContext, seq: Sequence, moved: Set<number>, uiName: string): Edit[] | string {
+function splitSequence(ctx: RuleContext, seq: Sequence, moved: Set<number>, uiName: string): Edit[] | string {
   const { source, newline: nl } = ctx;
   const coll = seq.collection;
   const open = coll.child(0)!.text;
@@ -236,7 +237,7 @@ function splitSequence(ctx: TransformContext, seq: Sequence, moved: Set<number>,
 
 const infoCache = new WeakMap<object, ModuleInfo>();
 
-function fileOnDisk(ctx: TransformContext): string | null {
+function fileOnDisk(ctx: RuleContext): string | null {
   try {
     const abs = ctx.absPath;
     return existsSync(abs) ? abs : null;
@@ -245,7 +246,7 @@ function fileOnDisk(ctx: TransformContext): string | null {
   }
 }
 
-function moduleInfoOf(ctx: TransformContext): ModuleInfo {
+function moduleInfoOf(ctx: RuleContext): ModuleInfo {
   let info = infoCache.get(ctx.tree);
   if (!info) {
     info = buildModuleInfo(ctx.tree, fileOnDisk(ctx));
@@ -261,7 +262,7 @@ interface Generated {
   lines: string[];
 }
 
-export const uiRegistrationGate: Transform = {
+export const uiRegistrationGate = defineRule({
   code: 'BGS009',
   slug: 'ui-registration-gate',
   summary: 'Panel, Menu, Header and UIList classes registered in background mode (hygiene; off by default)',
@@ -748,4 +749,4 @@ export const uiRegistrationGate: Transform = {
       fix: { safety: 'safe', description: 'register the UI classes (and menu entries) only when not in background mode', edits },
     });
   },
-};
+});

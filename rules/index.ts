@@ -1,6 +1,6 @@
 // The central table of rules, in code order. `bgsafe rules`, `bgsafe explain`, the README's table and
 // the tests all read it.
-import type { Transform } from '../src/types.js';
+import type { Rule } from '../src/types.js';
 import { gpuInBackground } from './gpu-in-background.js';
 import { keymapWithoutGuard } from './keymap-without-guard.js';
 import { restrictedContextInRegister } from './restricted-context-in-register.js';
@@ -16,7 +16,7 @@ import { modalStartHeadless } from './modal-start-headless.js';
 import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
 import { noKeepAlive } from './no-keep-alive.js';
 
-export const allTransforms: Transform[] = [
+export const allRules: Rule[] = [
   gpuInBackground,
   keymapWithoutGuard,
   restrictedContextInRegister,
@@ -33,7 +33,7 @@ export const allTransforms: Transform[] = [
   noKeepAlive,
 ];
 
-export function transformByCode(code: string): Transform | undefined {
+export function ruleByCode(code: string): Rule | undefined {
   const c = code.toUpperCase();
-  return allTransforms.find((t) => t.code === c || t.slug === code.toLowerCase());
+  return allRules.find((t) => t.code === c || t.slug === code.toLowerCase());
 }

@@ -2,9 +2,10 @@
 // not have, so their poll() fails and the call raises RuntimeError. Calls that only move the viewport are
 // skipped headless; calls that change data (the camera, the 3D cursor, the selection) are reported, since
 // skipping them would silently give a different result.
-import type { Edit, Fix, SyntaxNode, Transform } from '../src/types.js';
-import { withImport, wrapRuns } from '../src/python/edits.js';
-import { enclosingStatement, isGuarded } from '../src/python/scope.js';
+import type { Edit, Fix, SyntaxNode } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { withImport, wrapRuns } from '../src/syntax/edits.js';
+import { enclosingStatement, isGuarded } from '../src/syntax/scope.js';
 import {
   guiOnlyFunction,
   hasOverrideArg,
@@ -13,7 +14,7 @@ import {
   operatorCalls,
   quoteStyle,
   type OperatorCall,
-} from '../src/python/view3d-operator-calls.js';
+} from '../src/syntax/view3d-operator-calls.js';
 
 const CONDITION = 'not bpy.app.background';
 
@@ -113,7 +114,7 @@ function planFor(call: SyntaxNode): Plan {
   return { kind: 'manual', reason: 'its result is used inside a larger expression' };
 }
 
-export const view3dOperator: Transform = {
+export const view3dOperator = defineRule({
   code: 'BGS007',
   slug: 'view3d-operator',
   summary: '`bpy.ops.view3d.*` operators fail their poll() in background mode: there is no 3D viewport',
@@ -249,4 +250,4 @@ export const view3dOperator: Transform = {
       ctx.report({ messageId, node: op.call, data: { ...data, fix: 'wrapped in `if not bpy.app.background:`' }, fix });
     }
   },
-};
+});

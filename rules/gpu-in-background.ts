@@ -1,8 +1,9 @@
 // BGS001 gpu-in-background: GPU objects created while an add-on loads (module level, class bodies,
 // register() and what it calls). `blender --background` has no GPU context, so the add-on fails to load.
 // The fix is Blender's own idiom: the value becomes None in background mode, or the statement is skipped.
-import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { guardValue, withImport, wrapRuns } from '../src/python/edits.js';
+import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { guardValue, withImport, wrapRuns } from '../src/syntax/edits.js';
 import {
   enclosingClass,
   enclosingFunction,
@@ -10,7 +11,7 @@ import {
   isGuarded,
   loadTimeContext,
   mentionsBackground,
-} from '../src/python/scope.js';
+} from '../src/syntax/scope.js';
 
 const CONDITION = 'not bpy.app.background';
 const ERROR_TEXT = 'SystemError: GPU functions for drawing are not available in background mode';
@@ -46,7 +47,7 @@ function needsGpu(qualified: string): boolean {
 }
 
 /** Local names bound by imports of gpu modules, to the dotted names they stand for (whole file). */
-function gpuImports(ctx: TransformContext): Map<string, string> {
+function gpuImports(ctx: RuleContext): Map<string, string> {
   const out = new Map<string, string>();
   const isGpu = (dotted: string): boolean => /^gpu(_extras)?(\.|$)/.test(dotted);
   for (const { import: stmt } of ctx.matches(IMPORT_QUERY)) {
@@ -101,7 +102,7 @@ function qualify(node: SyntaxNode, imports: Map<string, string>): string | null 
  * not count: what it calls never runs headless.
  */
 const reachCache = new WeakMap<object, Set<number>>();
-function reachedUnguarded(ctx: TransformContext): Set<number> {
+function reachedUnguarded(ctx: RuleContext): Set<number> {
   const cached = reachCache.get(ctx.tree);
   if (cached) return cached;
   const root = ctx.tree.rootNode;
@@ -147,7 +148,7 @@ function reachedUnguarded(ctx: TransformContext): Set<number> {
 }
 
 /** `register` methods of classes: `bpy.utils.register_class` calls a class's `register()` classmethod. */
-function classRegisterMethods(ctx: TransformContext): SyntaxNode[] {
+function classRegisterMethods(ctx: RuleContext): SyntaxNode[] {
   const out: SyntaxNode[] = [];
   for (const { def, name } of ctx.matches(FUNCTION_QUERY)) {
     if (name.text !== 'register') continue;
@@ -159,7 +160,7 @@ function classRegisterMethods(ctx: TransformContext): SyntaxNode[] {
 }
 
 /** Where `node` runs while the add-on loads, in words; null where it does not run then. */
-function loadTimeWhere(ctx: TransformContext, node: SyntaxNode): string | null {
+function loadTimeWhere(ctx: RuleContext, node: SyntaxNode): string | null {
   if (loadTimeContext(node) === 'import') {
     const cls = enclosingClass(node);
     const name = cls?.childForFieldName('name')?.text;
@@ -242,7 +243,7 @@ function planFor(statement: SyntaxNode, call: SyntaxNode): Plan {
 }
 
 /** The next statement of the same block, skipping comments. */
-export const gpuInBackground: Transform = {
+export const gpuInBackground = defineRule({
   code: 'BGS001',
   slug: 'gpu-in-background',
   summary: 'GPU shaders, batches and off-screen buffers created while the add-on loads fail in background mode',
@@ -408,4 +409,4 @@ export const gpuInBackground: Transform = {
       });
     }
   },
-};
+});

@@ -4,9 +4,10 @@
 // or a handler for ever. Report only: how a service should be run is the author's call.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { enclosingFunction } from '../src/python/scope.js';
-import { headlessWhere, inMainFlow } from '../src/python/modal-start-headless-reach.js';
+import type { SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { enclosingFunction } from '../src/syntax/scope.js';
+import { headlessWhere, inMainFlow } from '../src/syntax/modal-start-headless-reach.js';
 
 const CALL_QUERY = '(call function: [(identifier) (attribute)] @callee) @call';
 const WHILE_QUERY = '(while_statement condition: (_) @condition body: (block) @body) @loop';
@@ -33,7 +34,7 @@ function objectOf(callee: SyntaxNode): SyntaxNode | null {
 }
 
 /** A `.py` file run with `--python`: uses bpy, is not an add-on (no register()/bl_info), not part of a package. */
-function isScript(ctx: TransformContext): boolean {
+function isScript(ctx: RuleContext): boolean {
   if (!/^\s*(import bpy|from bpy[\s.])/m.test(ctx.source)) return false;
   if (ADDON_QUERIES.some((q) => ctx.matches(q).length > 0)) return false;
   if (ctx.matches(RELATIVE_IMPORT_QUERY).length > 0) return false;
@@ -130,7 +131,7 @@ function short(node: SyntaxNode): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-export const noKeepAlive: Transform = {
+export const noKeepAlive = defineRule({
   code: 'BGS014',
   slug: 'no-keep-alive',
   summary: 'A `--python` script that starts a service and ends (Blender quits with it), or a loop that blocks or drives nothing',
@@ -232,4 +233,4 @@ export const noKeepAlive: Transform = {
       ctx.report({ messageId: 'blockingLoop', node: loop, data: { loop: `while ${condition.text}:`, where: where.where } });
     }
   },
-};
+});

@@ -4,9 +4,10 @@
 // which background mode never runs. The file operators are reported only: which file to open or where to
 // save is the author's call. view_show does nothing headless, so it goes under `if not bpy.app.background:`
 // (hygiene). With a `filepath` the calls work headless (measured), so they are left alone.
-import type { SyntaxNode, Transform } from '../src/types.js';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
-import { enclosingFunction, isGuarded, mentionsBackground } from '../src/python/scope.js';
+import type { SyntaxNode } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
+import { enclosingFunction, isGuarded, mentionsBackground } from '../src/syntax/scope.js';
 
 const CALL_QUERY = `(
   (call
@@ -67,7 +68,7 @@ function behindSavedCheck(call: SyntaxNode): boolean {
   return false;
 }
 
-export const invokeFileOperator: Transform = {
+export const invokeFileOperator = defineRule({
   code: 'BGS008',
   slug: 'invoke-file-operator',
   summary: "File operators called with 'INVOKE_DEFAULT' and no path, and render.view_show, count on an invoke() that background mode never runs",
@@ -208,4 +209,4 @@ export const invokeFileOperator: Transform = {
       ctx.report({ messageId: operator === 'save_mainfile' ? 'saveNoPath' : 'saveAsNoPath', node: call, data });
     }
   },
-};
+});

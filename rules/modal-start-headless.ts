@@ -1,12 +1,13 @@
 // BGS012 modal-start-headless: `bpy.ops.<op>('INVOKE_DEFAULT')` in code that runs without a user (register(),
 // handlers, timers, threads). Background mode never calls invoke(): an operator with execute() falls back to
 // it where there is a window and raises where there is none; a modal-only operator does nothing at all.
-import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
-import { lineIndent, startsLine } from '../src/python/source.js';
-import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
-import { checksBackground, headlessWhere, type Reached } from '../src/python/modal-start-headless-reach.js';
-import { resolveOperator, type OperatorFacts } from '../src/python/modal-start-headless-operators.js';
+import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
+import { lineIndent, startsLine } from '../src/syntax/source.js';
+import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
+import { checksBackground, headlessWhere, type Reached } from '../src/syntax/modal-start-headless-reach.js';
+import { resolveOperator, type OperatorFacts } from '../src/syntax/modal-start-headless-operators.js';
 
 // `bpy.ops.cat.op(...)` and `ops.cat.op(...)` (after `from bpy import ops`).
 const OPS_CALL_QUERY = `(call
@@ -29,7 +30,7 @@ const APP_IMPORT_QUERY = `(module (import_from_statement
   name: [(dotted_name) @name (aliased_import name: (dotted_name) @name alias: (identifier) @alias)]))`;
 
 /** The local name of `bpy.app` where the module does `from bpy import app` (or `… app as a`) at top level. */
-function appName(ctx: TransformContext): string | null {
+function appName(ctx: RuleContext): string | null {
   for (const m of ctx.matches(APP_IMPORT_QUERY)) {
     if (m.name.text === 'app') return m.alias?.text ?? 'app';
   }
@@ -41,7 +42,7 @@ function appName(ctx: TransformContext): string | null {
  * `if bpy.app.background: bgsafe_runtime.run_modal(bpy.ops.x.y, …)` / `else: <the call as it was>`.
  * Returns why not (words for the message) where the call's shape or place does not allow it.
  */
-function runModalFix(ctx: TransformContext, call: SyntaxNode, mode: SyntaxNode, where: Reached): Fix | string {
+function runModalFix(ctx: RuleContext, call: SyntaxNode, mode: SyntaxNode, where: Reached): Fix | string {
   if (where.kind === 'thread') return 'the call runs in a thread, and the pump runs its work in the thread of the service loop';
   if (where.kind === 'register') return 'the call runs while the add-on is imported';
   const stmt = call.parent;
@@ -88,7 +89,7 @@ function shortCall(call: SyntaxNode): string {
   return text.length > 70 ? `${text.slice(0, 67)}...` : text;
 }
 
-function reportCall(ctx: TransformContext, call: SyntaxNode, mode: SyntaxNode, op: string, facts: OperatorFacts, where: Reached): void {
+function reportCall(ctx: RuleContext, call: SyntaxNode, mode: SyntaxNode, op: string, facts: OperatorFacts, where: Reached): void {
   const data = { call: shortCall(call), op, cls: facts.className, where: where.where };
   if (facts.otherBases && !facts.hasExecute) return; // execute() may come from a base class: unknown
   if (where.kind === 'register' && where.where !== 'at module level') {
@@ -135,7 +136,7 @@ function reportCall(ctx: TransformContext, call: SyntaxNode, mode: SyntaxNode, o
   ctx.report({ messageId: facts.hasModal ? 'modalOnly' : 'invokeOnly', node: call, data });
 }
 
-export const modalStartHeadless: Transform = {
+export const modalStartHeadless = defineRule({
   code: 'BGS012',
   slug: 'modal-start-headless',
   summary: "`bpy.ops.<op>('INVOKE_DEFAULT')` from register(), handlers, timers or threads: background mode never calls invoke()",
@@ -268,4 +269,4 @@ export const modalStartHeadless: Transform = {
       reportCall(ctx, call, mode, op, facts, where);
     }
   },
-};
+});

@@ -2,8 +2,8 @@
 // The key configs are None when an add-on is enabled at start-up in background mode (Blender 3.4), so the
 // first `kc.keymaps…` raises and register() stops half-way. The fix binds the key config to a name and
 // wraps the statements that use it (and the names derived from it) in `if kc:`.
-import { wrapStatements } from '../src/python/edits.js';
-import { lineStartOf } from '../src/python/source.js';
+import { wrapStatements } from '../src/syntax/edits.js';
+import { lineStartOf } from '../src/syntax/source.js';
 import {
   enclosingFunction,
   functionsNamedLike,
@@ -12,8 +12,9 @@ import {
   mentionsBackground,
   unloadTimeContext,
   isField,
-} from '../src/python/scope.js';
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
+} from '../src/syntax/scope.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
 
 /** `<anything>.keyconfigs.addon` / `.user` / `.active`. */
 const KEYCONFIG_QUERY = `(
@@ -135,7 +136,7 @@ function bindingOf(id: SyntaxNode): Occurrence['binding'] {
 }
 
 /** Identifiers that name a variable (not `x.attr`'s `attr`, not `f(name=…)`'s `name`). */
-function occurrencesIn(ctx: TransformContext, scope: SyntaxNode): Occurrence[] {
+function occurrencesIn(ctx: RuleContext, scope: SyntaxNode): Occurrence[] {
   const out: Occurrence[] = [];
   for (const { id } of ctx.matches(IDENTIFIER_QUERY, scope)) {
     const p = id.parent;
@@ -217,7 +218,7 @@ interface Group {
 
 type Plan = { edits: Edit[] } | { reason: string };
 
-function planFix(ctx: TransformContext, g: Group): Plan {
+function planFix(ctx: RuleContext, g: Group): Plan {
   const occurrences = occurrencesIn(ctx, g.scope);
   const inlineIds = new Set(g.inline.map((n) => n.id));
   const inInline = (node: SyntaxNode): boolean => g.inline.some((s) => within(node, s));
@@ -354,7 +355,7 @@ function freeName(which: string, taken: Set<string>): string {
   return `kc${i}`;
 }
 
-export const keymapWithoutGuard: Transform = {
+export const keymapWithoutGuard = defineRule({
   code: 'BGS002',
   slug: 'keymap-without-guard',
   summary: 'Key-map code that uses `wm.keyconfigs.addon` (`.user`, `.active`) without a None check',
@@ -570,4 +571,4 @@ export const keymapWithoutGuard: Transform = {
       });
     }
   },
-};
+});

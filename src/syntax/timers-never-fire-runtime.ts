@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../version.js';
 import { packageRootOf } from './package.js';
 import { lineEndOf, lineStartOf } from './source.js';
-import type { Edit, SyntaxNode, TransformContext } from '../types.js';
+import type { Edit, SyntaxNode, RuleContext } from '../types.js';
 
 export const RUNTIME_MODULE_NAME = 'bgsafe_runtime';
 export const RUNTIME_FILE_NAME = `${RUNTIME_MODULE_NAME}.py`;
@@ -86,7 +86,7 @@ export function writeRuntimeInto(packageDir: string): { file: string; created: b
 }
 
 /** True when the file imports the runtime (`from . import bgsafe_runtime`, `from .. import …`, aliased). */
-export function importsRuntime(ctx: TransformContext): boolean {
+export function importsRuntime(ctx: RuleContext): boolean {
   return ctx.tree.rootNode
     .descendantsOfType('import_from_statement')
     .some((s) => s.childrenForFieldName('name').some((n) => n.text === RUNTIME_MODULE_NAME || n.childForFieldName?.('name')?.text === RUNTIME_MODULE_NAME));
@@ -94,7 +94,7 @@ export function importsRuntime(ctx: TransformContext): boolean {
 
 /** An edit adding `line` after the first run of top-level imports (else after the docstring and
  *  `from __future__` imports, else before the first statement). */
-export function addRuntimeImport(ctx: TransformContext, line: string): Edit {
+export function addRuntimeImport(ctx: RuleContext, line: string): Edit {
   const root = ctx.tree.rootNode;
   const isImport = (n: SyntaxNode): boolean =>
     n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';

@@ -4,9 +4,10 @@
 // (python/bgsafe_runtime.py, generated once into the add-on's package): in the GUI it is exactly
 // bpy.app.timers; headless its pump runs the callback when a service loop drives it
 // (`bgsafe scaffold service` writes one).
-import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { isGuarded, mentionsBackground } from '../src/python/scope.js';
-import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/python/timers-never-fire-runtime.js';
+import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
+import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
 const COUNTERPART: Record<string, string> = {
@@ -36,7 +37,7 @@ interface TimerCall {
 }
 
 /** Local names bound to bpy.app.timers by `from bpy.app import timers [as t]`. */
-function timersAliases(ctx: TransformContext): Set<string> {
+function timersAliases(ctx: RuleContext): Set<string> {
   const out = new Set<string>();
   for (const { import: stmt, module } of ctx.matches(FROM_IMPORT_QUERY)) {
     if (module.text !== 'bpy.app') continue;
@@ -51,7 +52,7 @@ function timersAliases(ctx: TransformContext): Set<string> {
   return out;
 }
 
-function timerCalls(ctx: TransformContext): TimerCall[] {
+function timerCalls(ctx: RuleContext): TimerCall[] {
   const aliases = timersAliases(ctx);
   const out: TimerCall[] = [];
   for (const m of ctx.matches(CALL_QUERY)) {
@@ -85,7 +86,7 @@ function callbackName(fn: SyntaxNode): string | null {
 
 /** The code the callback runs: the defs of that name in the file, a lambda's body, and (one level) the
  *  same-file functions those call. */
-function callbackCode(ctx: TransformContext, fn: SyntaxNode, defs: Map<string, SyntaxNode[]>): string {
+function callbackCode(ctx: RuleContext, fn: SyntaxNode, defs: Map<string, SyntaxNode[]>): string {
   const seen = new Set<number>();
   const parts: string[] = [];
   const add = (n: SyntaxNode, depth: number): void => {
@@ -110,7 +111,7 @@ function guiOnly(node: SyntaxNode): boolean {
   return isGuarded(node, mentionsBackground, { tryExcept: false, acrossFunctions: true });
 }
 
-export const timersNeverFire: Transform = {
+export const timersNeverFire = defineRule({
   code: 'BGS011',
   slug: 'timers-never-fire',
   summary: 'A service driven by bpy.app.timers never runs in background mode: schedule it with the add-on\'s runtime',
@@ -231,4 +232,4 @@ export const timersNeverFire: Transform = {
     };
     for (const c of found) ctx.report({ messageId: c.op === 'register' ? 'serviceTimer' : 'companionCall', node: c.call, data: data(c), fix });
   },
-};
+});

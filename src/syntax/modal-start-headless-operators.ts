@@ -1,6 +1,6 @@
 // BGS012 helper: the operator classes an add-on defines, by the `bpy.ops` name their `bl_idname` gives
 // them, with what their methods do (execute? an invoke that asks the user? a modal loop on TIMER events?).
-// A transform sees one file; the other files of the add-on's package are read here from disk, parsed once
+// A rule sees one file; the other files of the add-on's package are read here from disk, parsed once
 // and cached. A file that is not inside a package (a one-file add-on, a fixture) is its own add-on: the
 // .py files beside it are other add-ons and are never read.
 import * as path from 'node:path';

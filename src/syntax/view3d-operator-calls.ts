@@ -1,7 +1,7 @@
 // Operator calls (`bpy.ops.<group>.<name>(...)`) and the facts about where they sit that BGS006
 // viewport-capture and BGS007 view3d-operator both need: code that never runs headless, context
 // overrides, the call's arguments, the file's quote style and names free for new variables.
-import type { SyntaxNode, TransformContext } from '../types.js';
+import type { SyntaxNode, RuleContext } from '../types.js';
 import { enclosingFunction } from './scope.js';
 
 export interface OperatorCall {
@@ -28,7 +28,7 @@ const OPS_QUERY = `(call
   arguments: (argument_list) @args) @call`;
 
 /** Calls of `bpy.ops.<group>.<name>(...)` (and `ops.<group>.<name>(...)` after `from bpy import ops`). */
-export function operatorCalls(ctx: TransformContext, groups: Set<string>): OperatorCall[] {
+export function operatorCalls(ctx: RuleContext, groups: Set<string>): OperatorCall[] {
   const out: OperatorCall[] = [];
   for (const m of ctx.matches(BPY_OPS_QUERY)) {
     if (m.bpy.text !== 'bpy' || m.ops.text !== 'ops' || !groups.has(m.group.text)) continue;
@@ -170,7 +170,7 @@ export function keywordArgs(args: SyntaxNode): Map<string, SyntaxNode> {
 const quoteCache = new WeakMap<object, string>();
 /** The quote the file uses for enum-like strings: in set literals (`{'FINISHED'}`) where it has any, else
  *  in most of its plain strings. `'` or `"`. */
-export function quoteStyle(ctx: TransformContext): string {
+export function quoteStyle(ctx: RuleContext): string {
   let q = quoteCache.get(ctx.tree);
   if (q) return q;
   const count = (inSet: boolean): [number, number] => {
@@ -193,7 +193,7 @@ export function quoteStyle(ctx: TransformContext): string {
 
 /** Every identifier the file uses: new variables avoid them all, so they can neither shadow a global
  *  nor clobber a local anywhere. */
-export function usedNames(ctx: TransformContext): Set<string> {
+export function usedNames(ctx: RuleContext): Set<string> {
   return new Set(ctx.tree.rootNode.descendantsOfType('identifier').map((n) => n.text));
 }
 

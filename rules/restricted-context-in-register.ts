@@ -4,10 +4,11 @@
 // GUI as well as headless. The fix moves the statements of register() that need them into a persistent
 // load_post handler, which Blender runs after each .blend is loaded (the start-up file too), headless as well
 // (timers, the usual GUI answer, never fire in background mode).
-import { ensureImport } from '../src/python/edits.js';
-import { enclosingFunction, isGuarded, isField, isMainGuard } from '../src/python/scope.js';
-import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/python/source.js';
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
+import { ensureImport } from '../src/syntax/edits.js';
+import { enclosingFunction, isGuarded, isField, isMainGuard } from '../src/syntax/scope.js';
+import { endsLine, lineEndOf, lineIndent, lineStartOf, startsLine } from '../src/syntax/source.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
 
 /** `bpy.context.<attr>` / `bpy.data.<attr>`. */
 const ACCESS_QUERY = `(
@@ -234,7 +235,7 @@ interface Occurrence {
 
 /** Variable names in `scope` (not attribute names, keyword-argument names, nor names local to a
  *  comprehension or lambda inside it). */
-function occurrencesIn(ctx: TransformContext, scope: SyntaxNode): Occurrence[] {
+function occurrencesIn(ctx: RuleContext, scope: SyntaxNode): Occurrence[] {
   const out: Occurrence[] = [];
   for (const { id } of ctx.matches(IDENTIFIER_QUERY, scope)) {
     const p = id.parent;
@@ -359,7 +360,7 @@ function sideEffect(m: Module, node: SyntaxNode, local: Set<string>, seen = new 
 }
 
 /** Standalone comment lines right above `stmt` (no blank line between): they travel with it. */
-function leadingStart(ctx: TransformContext, stmt: SyntaxNode): number {
+function leadingStart(ctx: RuleContext, stmt: SyntaxNode): number {
   let start = stmt.startIndex;
   let row = stmt.startPosition.row;
   for (let s = stmt.previousNamedSibling; s && s.type === 'comment'; s = s.previousNamedSibling) {
@@ -378,7 +379,7 @@ function pastLine(source: string, offset: number): number {
   return end;
 }
 
-function freeName(ctx: TransformContext): string {
+function freeName(ctx: RuleContext): string {
   const taken = new Set(ctx.matches(IDENTIFIER_QUERY).map((m) => m.id.text));
   if (!taken.has(HANDLER_NAME)) return HANDLER_NAME;
   let i = 2;
@@ -388,7 +389,7 @@ function freeName(ctx: TransformContext): string {
 
 const MOVABLE_TYPES = new Set(['expression_statement', 'for_statement', 'if_statement', 'delete_statement', 'import_from_statement']);
 
-function planFix(ctx: TransformContext, m: Module, register: SyntaxNode, initial: SyntaxNode[]): Plan {
+function planFix(ctx: RuleContext, m: Module, register: SyntaxNode, initial: SyntaxNode[]): Plan {
   const { source, newline: nl } = ctx;
   const body = register.childForFieldName('body')!;
   if (body.startPosition.row === register.startPosition.row) return { reason: 'register() is written on one line' };
@@ -530,7 +531,7 @@ function restrictedName(which: string): string {
   return which === 'context' ? '_RestrictContext' : '_RestrictData';
 }
 
-export const restrictedContextInRegister: Transform = {
+export const restrictedContextInRegister = defineRule({
   code: 'BGS003',
   slug: 'restricted-context-in-register',
   summary: '`bpy.context.scene`, `bpy.data.objects`, … used while the add-on is imported or registered',
@@ -766,4 +767,4 @@ export const restrictedContextInRegister: Transform = {
       });
     }
   },
-};
+});

@@ -3,10 +3,11 @@
 // `blender --background`. There is no window to show them in and Blender crashes (segmentation fault).
 // A popup that shows a message gets `if bpy.app.background: print(<the same message>) else: <the popup>`;
 // a dialog (it edits the operator's properties) is reported with the manual fix.
-import type { Edit, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { ensureImport, wrapStatements } from '../src/python/edits.js';
-import { enclosingClass, enclosingFunction, isGuarded, mentionsBackground } from '../src/python/scope.js';
-import { lineIndent } from '../src/python/source.js';
+import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
+import { enclosingClass, enclosingFunction, isGuarded, mentionsBackground } from '../src/syntax/scope.js';
+import { lineIndent } from '../src/syntax/source.js';
 
 const POPUPS = ['popup_menu', 'popover'];
 const DIALOGS = ['invoke_props_dialog', 'invoke_popup', 'invoke_confirm', 'invoke_search_popup', 'invoke_props_popup'];
@@ -75,7 +76,7 @@ function whereItRuns(call: SyntaxNode, callbacks: Set<string>): string | null {
 
 /** Names of functions used as UI callbacks in this file (the last part of `self.menu`, too), and of
  *  functions a class body binds as its invoke, modal or draw method (`invoke = object_invoke_func`). */
-function callbackNames(ctx: TransformContext): Set<string> {
+function callbackNames(ctx: RuleContext): Set<string> {
   const out = new Set<string>();
   for (const { method } of ctx.matches(METHOD_ALIAS_QUERY)) out.add(method.text);
   for (const { callback } of [...ctx.matches(CALLBACK_QUERY), ...ctx.matches(DRAW_FUNC_KEYWORD_QUERY)]) {
@@ -343,7 +344,7 @@ function popupMessage(call: SyntaxNode, draw: SyntaxNode | undefined): Message {
 // The print statement.
 
 /** The quote the file's code uses most near `node`: the first string of the call, else the file's. */
-function quoteOf(ctx: TransformContext, call: SyntaxNode): string {
+function quoteOf(ctx: RuleContext, call: SyntaxNode): string {
   const first = call.descendantsOfType('string_start')[0]?.text;
   if (first) return first.slice(-1) === "'" ? "'" : '"';
   const singles = (ctx.source.match(/(^|[=(,\s])'/g) ?? []).length;
@@ -385,7 +386,7 @@ function shortCall(call: SyntaxNode): string {
 }
 
 /** Wrap the statement: `if bpy.app.background:` print, `else:` the statement as it was. */
-function wrapWithPrint(ctx: TransformContext, statement: SyntaxNode, args: string[]): { edits: Edit[]; print: string } | null {
+function wrapWithPrint(ctx: RuleContext, statement: SyntaxNode, args: string[]): { edits: Edit[]; print: string } | null {
   const edits = wrapStatements(ctx, statement, statement, 'bpy.app.background');
   if (!edits) return null;
   const head = edits[0];
@@ -401,7 +402,7 @@ function wrapWithPrint(ctx: TransformContext, statement: SyntaxNode, args: strin
   return { edits: [{ ...head, text }, ...edits.slice(1)], print };
 }
 
-export const popupInBackground: Transform = {
+export const popupInBackground = defineRule({
   code: 'BGS005',
   slug: 'popup-in-background',
   summary: 'Popups and operator dialogs opened from code that runs in background mode crash Blender',
@@ -529,4 +530,4 @@ export const popupInBackground: Transform = {
       });
     }
   },
-};
+});

@@ -3,9 +3,10 @@
 // register() and what they call). The call never returns: Blender never finishes loading the add-on, in the
 // GUI and headless. The fix starts the coroutine as a task on the add-on's runtime loop, stepped once per
 // timer tick in the GUI and once per pump tick headless.
-import type { Edit, Fix, SyntaxNode, Transform, TransformContext } from '../src/types.js';
-import { headlessWhere } from '../src/python/modal-start-headless-reach.js';
-import { insideMainGuard } from '../src/python/scope.js';
+import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
+import { defineRule } from '../src/rule.js';
+import { headlessWhere } from '../src/syntax/modal-start-headless-reach.js';
+import { insideMainGuard } from '../src/syntax/scope.js';
 import {
   addRuntimeImport,
   importsRuntime,
@@ -13,7 +14,7 @@ import {
   RUNTIME_MODULE_NAME,
   runtimeModuleText,
   runtimePlacement,
-} from '../src/python/timers-never-fire-runtime.js';
+} from '../src/syntax/timers-never-fire-runtime.js';
 
 const RUN_QUERY = `(call
   function: (attribute object: (_) @object attribute: (identifier) @method)
@@ -24,7 +25,7 @@ const ASYNC_DEF_QUERY = '(function_definition name: (identifier) @name) @def';
 const LONG_RUNNING = /\bserve_forever\s*\(|\bwhile\s+(True|1)\s*:|\.wait\s*\(\s*\)|\bFuture\s*\(\s*\)|\bwait_closed\s*\(|\bstart_server\s*\(|\bserve\s*\(/;
 
 /** Async functions of the module (any level) by name, with their text. */
-function asyncDefs(ctx: TransformContext): Map<string, SyntaxNode> {
+function asyncDefs(ctx: RuleContext): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
   for (const { def, name } of ctx.matches(ASYNC_DEF_QUERY)) {
     if (/^async\b/.test(def.text) && !out.has(name.text)) out.set(name.text, def);
@@ -57,7 +58,7 @@ function short(node: SyntaxNode): string {
 }
 
 /** Local names bound to the asyncio module (`import asyncio`, `import asyncio as aio`). */
-function asyncioNames(ctx: TransformContext): Set<string> {
+function asyncioNames(ctx: RuleContext): Set<string> {
   const out = new Set<string>();
   for (const stmt of ctx.tree.rootNode.descendantsOfType('import_statement')) {
     for (const n of stmt.childrenForFieldName('name')) {
@@ -71,7 +72,7 @@ function asyncioNames(ctx: TransformContext): Set<string> {
   return out;
 }
 
-export const asyncioBlocksRegister: Transform = {
+export const asyncioBlocksRegister = defineRule({
   code: 'BGS013',
   slug: 'asyncio-blocks-register',
   summary: '`asyncio.run(server())` / `loop.run_forever()` while the add-on loads never returns: Blender never finishes starting',
@@ -178,7 +179,7 @@ export const asyncioBlocksRegister: Transform = {
       ctx.report({ messageId: 'blocksRegister', node: call, data: { ...data, coro: coroName }, fix });
     }
   },
-};
+});
 
 const ADDON_QUERIES = [
   '(module (function_definition name: (identifier) @name (#eq? @name "register")))',
@@ -188,6 +189,6 @@ const ADDON_QUERIES = [
 
 /** An add-on's file: it has register() or bl_info, or imports relatively (a module of a package). Not a
  *  `--python` script, where running the loop is how the process keeps serving. */
-function isAddonFile(ctx: TransformContext): boolean {
+function isAddonFile(ctx: RuleContext): boolean {
   return ADDON_QUERIES.some((q) => ctx.matches(q).length > 0);
 }
