@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from './parse.js';
 import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './syntax/source.js';
+import { fileModel, type FileModel } from './model/index.js';
 import { findSuppressions, suppresses, unusedSuppressions } from './suppressions.js';
 import type { Edit, FileError, Finding, ReportedFinding, SyntaxNode, Rule, RuleContext, Tree } from './types.js';
 
@@ -52,6 +53,7 @@ export function collectFindings(
   // Computed on first use: most files need neither.
   let indentUnit: string | undefined;
   let newline: string | undefined;
+  let model: FileModel | undefined;
   for (const t of rules) {
     if (!t.prefilter.some((s) => source.includes(s))) continue;
     const ctx: RuleContext = {
@@ -64,6 +66,9 @@ export function collectFindings(
       },
       get newline() {
         return (newline ??= detectNewline(source));
+      },
+      get model() {
+        return (model ??= fileModel(absPath, source, tree));
       },
       matches: (q, node) => {
         // Rules often run the same query over the same tree (calls, imports, identifiers): run it once.

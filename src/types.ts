@@ -2,6 +2,7 @@
 // Offsets are indexes into the decoded source string (UTF-16 code units), which is what
 // tree-sitter's Node binding and magic-string both use.
 import type Parser from 'tree-sitter';
+import type { FileModel } from './model/index.js';
 
 export type SyntaxNode = Parser.SyntaxNode;
 export type Tree = Parser.Tree;
@@ -75,6 +76,9 @@ export interface RuleContext<M extends string = string> {
   indentUnit: string;
   /** The file's newline: "\r\n" or "\n". */
   newline: string;
+  /** The add-on model of this file (its definitions, imports, calls, and when its code runs, across the
+   *  add-on's files); built on first use. */
+  readonly model: FileModel;
   /** Run a tree-sitter query (compiled once per pattern) over the tree. */
   matches(query: string, node?: SyntaxNode): Array<Record<string, SyntaxNode>>;
   report(finding: {

@@ -7,6 +7,7 @@ import { parsePython, queryMatches, syntaxErrors } from '../src/parse.js';
 import { ensureImport, guardValue, wrapStatements } from '../src/syntax/edits.js';
 import { detectIndentUnit, detectNewline } from '../src/syntax/source.js';
 import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
+import { fileModel } from '../src/model/index.js';
 
 function context(source: string): RuleContext {
   const tree = parsePython(source);
@@ -17,6 +18,7 @@ function context(source: string): RuleContext {
     tree,
     indentUnit: detectIndentUnit(tree, source),
     newline: detectNewline(source),
+    model: fileModel('/nonexistent/test.py', source, tree),
     matches: (q, node) => queryMatches(q, node ?? tree.rootNode),
     report: () => {},
   };
