@@ -6,10 +6,8 @@ import { defineRule } from '../src/rule.js';
 import { guardValue, withImport, wrapRuns } from '../src/syntax/edits.js';
 import {
   enclosingClass,
-  enclosingFunction,
   enclosingStatement,
   isGuarded,
-  loadTimeContext,
   mentionsBackground,
 } from '../src/syntax/scope.js';
 
@@ -18,8 +16,6 @@ const ERROR_TEXT = 'SystemError: GPU functions for drawing are not available in 
 
 const IMPORT_QUERY = '[(import_statement) (import_from_statement)] @import';
 const CALL_QUERY = '(call function: [(identifier) (attribute)] @callee) @call';
-const NAMED_CALL_QUERY = '(call function: (identifier) @name) @call';
-const FUNCTION_QUERY = '(function_definition name: (identifier) @name) @def';
 const ASSIGNMENT_QUERY = '(assignment left: [(identifier) (attribute)] @target right: (_) @value)';
 
 /** Calls that need a GPU context (measured in Blender 3.4.1 and 4.3.2, `blender -b`). */
@@ -96,86 +92,17 @@ function qualify(node: SyntaxNode, imports: Map<string, string>): string | null 
   return null;
 }
 
-/**
- * The functions that run while the add-on loads, like scope.ts's runInfo, except that a call behind a
- * background check (`if not bpy.app.background: setup()`, or after `if bpy.app.background: return`) does
- * not count: what it calls never runs headless.
- */
-const reachCache = new WeakMap<object, Set<number>>();
-function reachedUnguarded(ctx: RuleContext): Set<number> {
-  const cached = reachCache.get(ctx.tree);
-  if (cached) return cached;
-  const root = ctx.tree.rootNode;
-  // Functions by the scope that defines them (the module, or the function whose body holds them).
-  const defs = new Map<number, Map<string, SyntaxNode>>();
-  for (const { def, name } of ctx.matches(FUNCTION_QUERY)) {
-    let holder = def.parent;
-    if (holder?.type === 'decorated_definition') holder = holder.parent;
-    const scope = holder?.type === 'module' ? holder : holder?.type === 'block' && holder.parent?.type === 'function_definition' ? holder.parent : null;
-    if (!scope) continue;
-    if (!defs.has(scope.id)) defs.set(scope.id, new Map());
-    defs.get(scope.id)!.set(name.text, def);
-  }
-  const calls = new Map<number, string[]>();
-  for (const { call, name } of ctx.matches(NAMED_CALL_QUERY)) {
-    const fn = enclosingFunction(call);
-    if (fn?.type === 'lambda' || isGuarded(call, mentionsBackground)) continue;
-    const key = fn ? fn.id : root.id;
-    if (!calls.has(key)) calls.set(key, []);
-    calls.get(key)!.push(name.text);
-  }
-  const moduleDefs = defs.get(root.id) ?? new Map<string, SyntaxNode>();
-  const queue: SyntaxNode[] = [...classRegisterMethods(ctx)];
-  const register = moduleDefs.get('register');
-  if (register) queue.push(register);
-  for (const name of calls.get(root.id) ?? []) {
-    const def = moduleDefs.get(name);
-    if (def) queue.push(def);
-  }
-  const reached = new Set<number>();
-  while (queue.length > 0) {
-    const fn = queue.pop()!;
-    if (reached.has(fn.id)) continue;
-    reached.add(fn.id);
-    const local = defs.get(fn.id);
-    for (const name of calls.get(fn.id) ?? []) {
-      const def = local?.get(name) ?? moduleDefs.get(name);
-      if (def && !reached.has(def.id)) queue.push(def);
-    }
-  }
-  reachCache.set(ctx.tree, reached);
-  return reached;
-}
-
-/** `register` methods of classes: `bpy.utils.register_class` calls a class's `register()` classmethod. */
-function classRegisterMethods(ctx: RuleContext): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (const { def, name } of ctx.matches(FUNCTION_QUERY)) {
-    if (name.text !== 'register') continue;
-    let holder = def.parent;
-    if (holder?.type === 'decorated_definition') holder = holder.parent;
-    if (holder?.type === 'block' && holder.parent?.type === 'class_definition') out.push(def);
-  }
-  return out;
-}
-
-/** Where `node` runs while the add-on loads, in words; null where it does not run then. */
+/** Where `node` runs while the add-on loads (headless: not behind a background check), in words; null
+ *  where it does not run then. Across the add-on's files: a function another file calls from register(). */
 function loadTimeWhere(ctx: RuleContext, node: SyntaxNode): string | null {
-  if (loadTimeContext(node) === 'import') {
+  const lt = ctx.model.loadTimes(node, { headless: true }).find((l) => l.kind !== 'unregister');
+  if (!lt) return null;
+  if (!lt.fn) {
     const cls = enclosingClass(node);
     const name = cls?.childForFieldName('name')?.text;
     return name ? `in the body of class \`${name}\`` : 'at module level';
   }
-  // register() and what it calls (loadTimeContext's 'register'), minus calls made only when not in
-  // background mode, plus classes' register() methods.
-  const fn = enclosingFunction(node);
-  if (!fn || fn.type === 'lambda' || !reachedUnguarded(ctx).has(fn.id)) return null;
-  const name = fn.childForFieldName('name')?.text ?? '?';
-  const cls = enclosingFunction(fn) ? null : enclosingClass(fn);
-  if (cls && name === 'register') {
-    return `in \`${cls.childForFieldName('name')?.text ?? '?'}.register()\` (\`bpy.utils.register_class\` calls it)`;
-  }
-  return name === 'register' ? 'in `register()`' : `in \`${name}()\` (called while the add-on loads)`;
+  return ctx.model.describe(lt);
 }
 
 function shortText(node: SyntaxNode): string {

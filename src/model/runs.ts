@@ -1,0 +1,121 @@
+// When code runs while an add-on loads or unloads: at import (module level, class bodies, functions called
+// at module level), in register() (every module's `register()`, classes' `register()` classmethods that
+// `bpy.utils.register_class` calls, and all they call, across the add-on's files), or in unregister().
+// A call behind a background check (`if not bpy.app.background: setup()`) still reaches its callee, but
+// the callee is then `guarded`: it never runs headless.
+import type { AddonModel } from './addon.js';
+import type { FunctionDef, ModuleIndex } from './module.js';
+
+export type LoadKind = 'import' | 'register' | 'unregister';
+
+export interface Step {
+  module: string;
+  qualname: string;
+}
+
+export interface Reach {
+  kind: LoadKind;
+  /** Reached only through calls behind a background check: it does not run headless. */
+  guarded: boolean;
+  /** The chain of callers from the entry point (first) to the direct caller (last); empty for an entry. */
+  via: Step[];
+  /** The entry point: `register`, `Cls.register`, `unregister`, or the function called at import. */
+  entry: Step;
+}
+
+/** Per kind, per module, per function qualname. */
+export type ReachMap = Map<LoadKind, Map<string, Map<string, Reach>>>;
+
+export interface Start {
+  module: string;
+  def: FunctionDef;
+  kind: LoadKind;
+  via: Step[];
+  entry: Step;
+  guarded: boolean;
+}
+
+/** The entry points of one module. */
+export function entriesOf(module: string, idx: ModuleIndex): Start[] {
+  const out: Start[] = [];
+  const add = (def: FunctionDef, kind: LoadKind): void => {
+    const entry = { module, qualname: def.qualname };
+    out.push({ module, def, kind, via: [], entry, guarded: false });
+  };
+  for (const kind of ['register', 'unregister'] as const) {
+    const def = idx.functions.get(kind);
+    if (def) add(def, kind);
+  }
+  // bpy.utils.register_class(C) calls C.register(); unregister_class calls C.unregister().
+  for (const def of idx.byNode.values()) {
+    if (def.cls && !def.parent && (def.name === 'register' || def.name === 'unregister')) add(def, def.name);
+  }
+  for (const call of idx.callsIn.get(0) ?? []) {
+    if (call.inMain || call.inLambda || call.path?.length !== 1) continue;
+    const def = idx.functions.get(call.path[0]);
+    if (def) out.push({ module, def, kind: 'import', via: [], entry: { module, qualname: def.qualname }, guarded: idx.guardedHeadless(call) });
+  }
+  return out;
+}
+
+/**
+ * Breadth-first from the starts over the call graph: first through unguarded calls only, then through
+ * every call, so that each function gets the shortest unguarded chain where it has one. `restrictTo`
+ * keeps the walk inside one module (the others are given as starts).
+ */
+export function reachFrom(model: AddonModel, starts: Start[], only?: { module: string; index: ModuleIndex }): ReachMap {
+  const out: ReachMap = new Map();
+  const seen = (kind: LoadKind, module: string, q: string): boolean => !!out.get(kind)?.get(module)?.has(q);
+  const put = (s: Start): void => {
+    let byModule = out.get(s.kind);
+    if (!byModule) out.set(s.kind, (byModule = new Map()));
+    let m = byModule.get(s.module);
+    if (!m) byModule.set(s.module, (m = new Map()));
+    m.set(s.def.qualname, { kind: s.kind, guarded: s.guarded, via: s.via, entry: s.entry });
+  };
+  for (const pass of ['unguarded', 'all'] as const) {
+    const queue = starts.filter((s) => pass === 'all' || !s.guarded).map((s) => ({ ...s, guarded: pass === 'all' && s.guarded }));
+    for (let i = 0; i < queue.length; i++) {
+      const s = queue[i];
+      if (seen(s.kind, s.module, s.def.qualname)) continue;
+      put({ ...s, guarded: pass === 'all' });
+      const idx = only ? only.index : model.index(s.module);
+      if (!idx) continue;
+      for (const call of idx.callsIn.get(s.def.node.id) ?? []) {
+        if (call.inLambda) continue;
+        const guardedCall = idx.guardedHeadless(call);
+        if (pass === 'unguarded' && guardedCall) continue;
+        for (const c of model.callees(s.module, call)) {
+          if (only && c.module !== only.module) continue;
+          if (seen(s.kind, c.module, c.def.qualname)) continue;
+          queue.push({ module: c.module, def: c.def, kind: s.kind, via: [...s.via, { module: s.module, qualname: s.def.qualname }], entry: s.entry, guarded: false });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Modules worth indexing for entry points: those that define register()/unregister() or call something
+ *  at module level (a cheap text test, so that most files of a large package are never parsed). */
+export function mayHaveEntries(text: string): boolean {
+  return /^[ \t]*def[ \t]+_*(un)?register\b/m.test(text) || /^[A-Za-z_][\w.]*[ \t]*\(/m.test(text);
+}
+
+const packageReaches = new WeakMap<AddonModel, ReachMap>();
+
+/** The reach over the whole add-on as it is on disk (cached per add-on model). */
+export function packageReach(model: AddonModel): ReachMap {
+  let r = packageReaches.get(model);
+  if (!r) {
+    const starts: Start[] = [];
+    for (const m of model.modules.values()) {
+      if (!mayHaveEntries(m.text)) continue;
+      const idx = model.index(m.name);
+      if (idx) starts.push(...entriesOf(m.name, idx));
+    }
+    r = reachFrom(model, starts);
+    packageReaches.set(model, r);
+  }
+  return r;
+}
