@@ -1,12 +1,12 @@
 // The command line. Everything it does goes through the programmatic API (runner.ts); this file parses
-// arguments, picks printers and sets the exit code: 0 fine, 1 --check found something, 2 usage error,
-// missing path, or a file that could not be processed.
+// arguments, looks --format up in the reporters table (reporters/index.ts) and sets the exit code:
+// 0 fine, 1 --check found something, 2 usage error, missing path, or a file that could not be processed.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from './config.js';
-import { FORMATS, errorLine, formatDiff, formatJson, formatText, type Format } from './reporters/index.js';
+import { FORMATS, reporters, type Format } from './reporters/index.js';
 import { formatSummary } from './reporters/summary.js';
-import { toSarif } from './reporters/sarif.js';
+import { errorLine } from './reporters/text.js';
 import { explainRule, formatRules } from './rules-doc.js';
 import { run } from './runner.js';
 import { VERSION } from './version.js';
@@ -73,11 +73,10 @@ async function main(argv: string[]): Promise<number> {
           jobs: args.jobs === undefined ? undefined : Math.max(1, Math.floor(args.jobs as number)),
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
-        if (format === 'json') process.stdout.write(formatJson(report, mode, VERSION));
-        else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(report, allRules, VERSION), null, 2)}\n`);
-        else if (format === 'text') process.stdout.write(formatText(report));
-        else if (!mode.write) process.stdout.write(formatDiff(report));
-        if (format !== 'json' && format !== 'sarif') {
+        const reporter = reporters[format];
+        process.stdout.write(reporter.stdout(report, { ...mode, toolVersion: VERSION, rules: allRules }));
+        if (reporter.summaryToStderr) {
+          // --quiet drops the summary, never the errors: they are the reason for exit code 2.
           if (!args.quiet) process.stderr.write(formatSummary(report, { write: mode.write, format }));
           else for (const e of report.errors) process.stderr.write(`${errorLine(e)}\n`);
         }

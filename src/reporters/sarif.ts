@@ -3,6 +3,7 @@
 import type { RunReport } from '../runner.js';
 import type { Rule } from '../types.js';
 import { explainRule } from '../rules-doc.js';
+import type { Reporter } from './reporter.js';
 
 export function toSarif(report: RunReport, rules: Rule[], toolVersion: string): object {
   const index = new Map(rules.map((t, i) => [t.code, i]));
@@ -85,3 +86,12 @@ export function toSarif(report: RunReport, rules: Rule[], toolVersion: string): 
     ],
   };
 }
+
+export function formatSarif(report: RunReport, rules: Rule[], toolVersion: string): string {
+  return `${JSON.stringify(toSarif(report, rules, toolVersion), null, 2)}\n`;
+}
+
+export const sarifReporter: Reporter = {
+  stdout: (report, { rules, toolVersion }) => formatSarif(report, rules, toolVersion),
+  summaryToStderr: false,
+};

@@ -1,6 +1,6 @@
-// The summary a person reads on stderr after a diff or text run.
+// The summary a person reads on stderr after a run in a format whose Reporter sets summaryToStderr (diff, text).
 import type { RunReport } from '../runner.js';
-import { errorLine, findingLine } from './index.js';
+import { errorLine, findingLine } from './text.js';
 
 export function formatSummary(report: RunReport, mode: { write: boolean; format: string }): string {
   const s = report.summary;
