@@ -238,6 +238,7 @@ export const gpuInBackground = defineRule({
   prefilter: ['gpu', 'GPU', 'batch_for_shader'],
   errorPatterns: [
     /SystemError: GPU functions for drawing are not available in background mode/,
+    /SystemError: GPU functions for drawing requires the gpu module to be initialized/,
     /AttributeError: 'NoneType' object has no attribute 'attrs_info_get'/,
   ],
   check(ctx) {

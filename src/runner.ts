@@ -11,6 +11,7 @@ import { extractZipEntry, readZip, type ZipEntry } from './zip.js';
 import { createAtomic, decodeSource, encodeSource, writeAtomic, type DecodedSource } from './files.js';
 import type { FileError, ReportedFinding, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
+import { clearAddonModels } from './model/addon.js';
 
 export interface RunOptions {
   /** Files and folders to process. */
@@ -89,6 +90,7 @@ export function displayPath(abs: string, cwd: string): string {
 
 export async function run(options: RunOptions): Promise<RunReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
+  clearAddonModels();
   const catalogue = options.rules ?? allRules;
   const knownCodes = new Set(allRules.map((t) => t.code));
   const errors: FileError[] = [];

@@ -2,15 +2,21 @@
 // byte-identical where there is no output file. Every output must re-parse without a syntax error, and a
 // second run over it must change nothing. A <case>.findings file, where present, lists the expected
 // findings as `line:column messageId` lines. Cases named *.unsafe.input.py run with --unsafe-fixes.
+// A case that spans an add-on's files is a folder: <case>.input/ holds the add-on (packages, relative
+// imports), <case>.output/ the files that must change, as they must become (every other file must stay
+// byte-identical); it runs through run() with --write on a copy, then again to prove nothing changes.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
+import { run } from '../src/runner.js';
 import { decodeSource } from '../src/files.js';
 import { parsePython, syntaxErrors } from '../src/parse.js';
 import { allRules } from '../rules/index.js';
 import { repoRoot } from './helpers.js';
+import type { Rule } from '../src/types.js';
 
 const fixturesDir = path.join(repoRoot, 'fixtures');
 const ruleDirs = readdirSync(fixturesDir).filter((d) => /^BGS\d{3}-/.test(d)).sort();
@@ -25,7 +31,14 @@ describe('fixtures', () => {
     const code = dir.slice(0, 6);
     const rule = allRules.find((t) => t.code === code);
     const cases = readdirSync(path.join(fixturesDir, dir)).filter((f) => f.endsWith('.input.py')).sort();
+    const addonCases = readdirSync(path.join(fixturesDir, dir)).filter((f) => f.endsWith('.input')).sort();
     describe(dir, () => {
+      for (const c of addonCases) {
+        it(`${c.replace(/\.input$/, '')} (across the add-on's files)`, async () => {
+          assert.ok(rule, `no rule ${code}`);
+          await checkAddonCase(rule, path.join(fixturesDir, dir, c.replace(/\.input$/, '')), c.includes('.unsafe.'));
+        });
+      }
       it('has at least one rewrite case (unless it only reports) and one must-not-change case', () => {
         const withOutput = cases.filter((c) => existsSync(path.join(fixturesDir, dir, c.replace('.input.py', '.output.py'))));
         if (rule?.fixKind !== 'report-only') assert.ok(withOutput.length > 0, 'no case with an .output.py');
@@ -65,3 +78,45 @@ describe('fixtures', () => {
     });
   }
 });
+
+/** Every file below `dir`, relative to it, with forward slashes. */
+function filesBelow(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name), rel ? `${rel}/${e.name}` : e.name);
+      else out.push(rel ? `${rel}/${e.name}` : e.name);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+async function checkAddonCase(rule: Rule, base: string, unsafeFixes: boolean): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-fixture-'));
+  try {
+    cpSync(`${base}.input`, work, { recursive: true });
+    const opts = { paths: ['.'], cwd: work, rules: [rule], unsafeFixes, config: false, write: true };
+    const first = await run(opts);
+    assert.deepEqual(first.errors, [], 'engine errors');
+    assert.ok(first.summary.findings > 0, 'an add-on case must report a finding');
+    const inputs = filesBelow(`${base}.input`);
+    const outputs = existsSync(`${base}.output`) ? filesBelow(`${base}.output`) : [];
+    assert.deepEqual(filesBelow(work), [...new Set([...inputs, ...outputs])].sort(), 'files created or lost');
+    for (const f of filesBelow(work)) {
+      const want = readFileSync(path.join(outputs.includes(f) ? `${base}.output` : `${base}.input`, f), 'utf8');
+      const got = readFileSync(path.join(work, f), 'utf8');
+      assert.equal(got, want, `${f} differs from the expected output`);
+      if (f.endsWith('.py')) assert.deepEqual(syntaxErrors(parsePython(got)), [], `${f} does not re-parse cleanly`);
+    }
+    if (existsSync(`${base}.findings`)) {
+      const want = readFileSync(`${base}.findings`, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+      const got = first.files.flatMap((f) => f.findings.map((x) => `${f.path}:${x.startPos.line}:${x.startPos.column} ${x.messageId}`));
+      assert.deepEqual(got, want);
+    }
+    const second = await run(opts);
+    assert.equal(second.summary.filesChanged, 0, 'a second run changed files');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

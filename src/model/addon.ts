@@ -3,7 +3,7 @@
 // and the call graph from register() / unregister() / import across those files.
 import * as path from 'node:path';
 import { parsePython } from '../parse.js';
-import { packageRootOf, packageSources } from '../syntax/package.js';
+import { clearPackageSources, packageRootOf, packageSources } from '../syntax/package.js';
 import type { Tree } from '../types.js';
 import { moduleIndex, type CallSite, type ClassDef, type FunctionDef, type ModuleIndex } from './module.js';
 
@@ -36,6 +36,12 @@ export interface AddonModel {
 }
 
 const models = new Map<string, AddonModel>();
+
+/** Forget every add-on read so far: each run starts from the files as they are on disk then. */
+export function clearAddonModels(): void {
+  models.clear();
+  clearPackageSources();
+}
 
 /** The add-on model of the package holding `file` (one per package and process), or of the file alone. */
 export function addonModelFor(file: string, own?: { text: string; tree: Tree }): AddonModel {

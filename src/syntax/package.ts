@@ -32,6 +32,11 @@ export function readText(file: string): string | null {
 
 const sourcesByRoot = new Map<string, Array<{ file: string; text: string }>>();
 
+/** Forget the packages read so far (a new run reads them again: a --write may have changed them). */
+export function clearPackageSources(): void {
+  sourcesByRoot.clear();
+}
+
 /** Every .py file of the package holding `file`, with its text, in a stable order (cached per package). */
 export function packageSources(file: string | null): Array<{ file: string; text: string }> {
   const root = file ? packageRootOf(file) : null;
