@@ -8,9 +8,7 @@ import {
   enclosingFunction,
   functionsNamedLike,
   isGuarded,
-  loadTimeContext,
   mentionsBackground,
-  unloadTimeContext,
   isField,
 } from '../src/syntax/scope.js';
 import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
@@ -49,20 +47,16 @@ type When = 'import' | 'register' | 'unregister';
 
 /** When the code at `node` runs around loading: at import, in register() (or what it reaches), in
  *  unregister(), or null (operators, draw callbacks, handlers). */
-function whenItRuns(at: SyntaxNode): When | null {
+function whenItRuns(ctx: RuleContext, at: SyntaxNode): When | null {
   // A lambda runs where it is called; take the place it is written as the best guess.
   let node = at;
   for (let fn = enclosingFunction(node); fn?.type === 'lambda'; fn = enclosingFunction(node)) node = fn;
-  const load = loadTimeContext(node);
-  if (load) return load;
-  const unload = unloadTimeContext(node);
-  if (unload) return unload;
+  // At import, in register() or unregister() and what they reach across the add-on's files, and in
+  // classes' register()/unregister() classmethods (register_class calls them).
+  const lt = ctx.model.loadTimes(node)[0];
+  if (lt) return lt.kind;
   const fn = enclosingFunction(node);
   if (!fn) return null;
-  // A class's `register()` / `unregister()` classmethods run from register_class / unregister_class.
-  const method = fn.childForFieldName('name')?.text ?? '';
-  const classBody = (fn.parent?.type === 'decorated_definition' ? fn.parent.parent : fn.parent)?.parent;
-  if (classBody?.type === 'class_definition' && (method === 'register' || method === 'unregister')) return method;
   let root = fn;
   while (root.parent) root = root.parent;
   if (!functionsNamedLike(root, KEYMAP_FUNCTION_NAME).has(fn.id)) return null;
@@ -472,7 +466,7 @@ export const keymapWithoutGuard = defineRule({
     }
 
     for (const { keyconfig, _which } of matches) {
-      const when = whenItRuns(keyconfig);
+      const when = whenItRuns(ctx, keyconfig);
       if (!when) continue;
       const scope = scopeOf(keyconfig);
       const p = keyconfig.parent!;
@@ -563,7 +557,7 @@ export const keymapWithoutGuard = defineRule({
     for (const { tool } of ctx.matches(REGISTER_TOOL_QUERY)) {
       if (!keymapTools.has(tool.text)) continue;
       const call = tool.parent!.parent!;
-      if (!whenItRuns(call) || isGuarded(call, guardTest([]))) continue;
+      if (!whenItRuns(ctx, call) || isGuarded(call, guardTest([]))) continue;
       ctx.report({
         messageId: 'registerToolKeymap',
         node: call,
