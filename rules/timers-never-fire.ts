@@ -7,6 +7,7 @@
 import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
 import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
+import { dottedPath, functionAt } from '../src/model/module.js';
 import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
@@ -101,7 +102,20 @@ function callbackCode(ctx: RuleContext, fn: SyntaxNode, defs: Map<string, Syntax
   };
   if (fn.type === 'lambda') add(fn, 0);
   const name = callbackName(fn);
-  for (const d of (name && defs.get(name)) || []) add(d, 0);
+  const local = (fn.type === 'identifier' && defs.get(fn.text)) || [];
+  for (const d of local) add(d, 0);
+  if (local.length === 0) {
+    // A callback defined in another file of the add-on (`from .jobs import drain`, `jobs.drain`), and what
+    // it calls there.
+    const target = ctx.model.addon.resolve(ctx.model.module, dottedPath(fn) ?? [], functionAt(ctx.model.index, fn));
+    if (target?.kind === 'function') {
+      parts.push(target.def.node.text);
+      const idx = ctx.model.addon.index(target.module);
+      for (const call of idx?.callsIn.get(target.def.node.id) ?? []) {
+        for (const c of ctx.model.addon.callees(target.module, call)) parts.push(c.def.node.text);
+      }
+    } else for (const d of (name && defs.get(name)) || []) add(d, 0);
+  }
   return parts.join('\n');
 }
 
