@@ -69,7 +69,9 @@ type When =
   | { kind: 'register'; fn: SyntaxNode }
   | { kind: 'import' }
   | { kind: 'import-call'; fn: SyntaxNode }
-  | { kind: 'class-register'; fn: SyntaxNode; cls: string };
+  | { kind: 'class-register'; fn: SyntaxNode; cls: string }
+  /** Reached from register() through another file of the add-on: the fix belongs where that call is. */
+  | { kind: 'other-file'; fn: SyntaxNode; where: string; entryFile: string };
 
 interface Module {
   root: SyntaxNode;
@@ -159,7 +161,16 @@ function underMainGuard(node: SyntaxNode): boolean {
   return false;
 }
 
-function whenItRuns(m: Module, node: SyntaxNode): When | null {
+function whenItRuns(ctx: RuleContext, m: Module, node: SyntaxNode): When | null {
+  const local = whenItRunsHere(m, node);
+  if (local || ctx.model.addon.modules.size < 2) return local;
+  const lt = ctx.model.loadTimes(node).find((l) => l.kind === 'register' && l.reach && l.reach.entry.module !== ctx.model.module);
+  const fn = enclosingFunction(node);
+  if (!lt?.reach || !fn) return null;
+  return { kind: 'other-file', fn, where: ctx.model.describe(lt), entryFile: ctx.model.relativePath(lt.reach.entry.module) };
+}
+
+function whenItRunsHere(m: Module, node: SyntaxNode): When | null {
   const fn = enclosingFunction(node);
   if (!fn) return m.isAddon && !underMainGuard(node) ? { kind: 'import' } : null;
   if (fn.type === 'lambda') return null;
@@ -644,7 +655,7 @@ export const restrictedContextInRegister = defineRule({
 
   check(ctx) {
     const m = moduleOf(ctx.tree.rootNode);
-    if (!m.isAddon) return;
+    if (!m.isAddon && ctx.model.addon.modules.size < 2) return;
 
     // Names bound to bpy.context / bpy.data: at import they capture the restricted objects (reported);
     // inside a function they are aliases whose attributes count as accesses.
@@ -654,7 +665,7 @@ export const restrictedContextInRegister = defineRule({
       ...ctx.matches(ALIAS_IMPORT_QUERY).map((b) => ({ binding: b.binding, which: b.which, bound: b.alias ?? b.which })),
     ];
     for (const { binding, which, bound } of bindings) {
-      const when = whenItRuns(m, binding);
+      const when = whenItRuns(ctx, m, binding);
       const fn = enclosingFunction(binding);
       if (fn && fn.type !== 'lambda') {
         const map = aliases.get(fn.id) ?? new Map<string, string>();
@@ -687,7 +698,7 @@ export const restrictedContextInRegister = defineRule({
     const seenStatements = new Set<number>();
     const consider = (node: SyntaxNode, which: string, attr: string): void => {
       if (which === 'context' && ALLOWED_CONTEXT.has(attr)) return;
-      const when = whenItRuns(m, node);
+      const when = whenItRuns(ctx, m, node);
       if (!when) return;
       if (isGuarded(node, guardsRestriction)) return;
       // One finding per statement of the function (or module) body.
@@ -738,6 +749,12 @@ export const restrictedContextInRegister = defineRule({
           ? 'at import'
           : `in \`${a.when.fn.childForFieldName('name')?.text}()\`, called at import`;
         ctx.report({ messageId: 'atImport', node: a.node, data: { ...base, where } });
+        continue;
+      }
+      if (a.when.kind === 'other-file') {
+        const reason = `it is reached from register() in \`${a.when.entryFile}\`, through another file`;
+        const where = a.when.where.replace(/^in /, '');
+        ctx.report({ messageId: 'deferNoFix', node: a.node, data: { ...base, where, reason } });
         continue;
       }
       if (a.when.kind === 'class-register') {
