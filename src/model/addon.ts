@@ -36,6 +36,8 @@ export interface AddonModel {
 }
 
 const models = new Map<string, AddonModel>();
+/** Add-on models kept at once (memory must not grow with the batch). */
+const KEEP_MODELS = 4;
 
 /** Forget every add-on read so far: each run starts from the files as they are on disk then. */
 export function clearAddonModels(): void {
@@ -48,7 +50,11 @@ export function addonModelFor(file: string, own?: { text: string; tree: Tree }):
   const root = packageRootOf(file);
   if (!root) return singleFileModel(file, own);
   let m = models.get(root);
-  if (!m) {
+  if (m) {
+    // Most recently used last: the batch moves on add-on by add-on, so only the last few are kept.
+    models.delete(root);
+    models.set(root, m);
+  } else {
     const modules = new Map<string, ModuleFile>();
     const top = path.basename(root);
     for (const s of packageSources(file)) {
@@ -60,6 +66,7 @@ export function addonModelFor(file: string, own?: { text: string; tree: Tree }):
     }
     m = buildModel(root, modules);
     models.set(root, m);
+    while (models.size > KEEP_MODELS) models.delete(models.keys().next().value!);
   }
   return m;
 }

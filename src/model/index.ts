@@ -6,7 +6,7 @@ import type { SyntaxNode, Tree } from '../types.js';
 import { addonModelFor, overlay, type AddonModel } from './addon.js';
 import { isMainGuard } from '../syntax/scope.js';
 import { functionAt, moduleIndex, type FunctionDef, type ModuleIndex } from './module.js';
-import { entriesOf, packageReach, reachFrom, type LoadKind, type Reach, type ReachMap, type Start } from './runs.js';
+import { entriesOf, reachFrom, reachOfFunction, type LoadKind, type Reach, type ReachMap } from './runs.js';
 
 export type { AddonModel, Target } from './addon.js';
 export type { CallSite, ClassDef, FunctionDef, ModuleIndex } from './module.js';
@@ -42,54 +42,82 @@ export interface FileModel {
 }
 
 export function fileModel(absPath: string, source: string, tree: Tree): FileModel {
-  const index = moduleIndex(tree);
-  const base = addonModelFor(absPath, { text: source, tree });
-  const module = base.moduleOfFile(absPath)?.name ?? path.basename(absPath).replace(/\.py$/, '');
-  const addon = base.root ? overlay(base, module, index) : base;
+  // Everything is computed on first use: most rules never ask, and most files never need the other files.
+  let index: ModuleIndex | undefined;
+  let base: AddonModel | undefined;
+  let module: string | undefined;
+  let addon: AddonModel | undefined;
   let reach: ReachMap | undefined;
-  const reachMap = (): ReachMap => (reach ??= localReach(base, addon, module, index));
-  return {
+  const getBase = (): AddonModel => (base ??= addonModelFor(absPath, { text: source, tree }));
+  const model: FileModel = {
     absPath,
-    module,
-    index,
-    addon,
+    get module() {
+      return (module ??= getBase().moduleOfFile(absPath)?.name ?? path.basename(absPath).replace(/\.py$/, ''));
+    },
+    get index() {
+      return (index ??= moduleIndex(tree));
+    },
+    get addon() {
+      return (addon ??= getBase().root ? overlay(getBase(), model.module, model.index) : getBase());
+    },
     loadTimes(node, options = {}) {
       if (insideLambda(node)) return [];
-      const fn = functionAt(index, node);
+      const fn = functionAt(model.index, node);
       if (!fn) return inMainBlock(node) ? [] : [{ kind: 'import', fn: null, reach: null }];
+      reach ??= localReach(model.addon, model.module, model.index);
       const out: LoadTime[] = [];
-      for (const kind of ['register', 'import', 'unregister'] as const) {
-        const r = reachMap().get(kind)?.get(module)?.get(fn.qualname);
+      const kinds = ['register', 'import', 'unregister'] as const;
+      const found = new Map(kinds.map((k) => [k, reach!.get(k)?.get(model.module)?.get(fn.qualname)]));
+      if (kinds.some((k) => !found.get(k) || found.get(k)!.guarded)) {
+        for (const r of crossFileReach(getBase(), model.module, fn)) {
+          const prev = found.get(r.kind);
+          if (!prev || (prev.guarded && !r.guarded)) found.set(r.kind, r);
+        }
+      }
+      for (const kind of kinds) {
+        const r = found.get(kind);
         if (r && !(options.headless && r.guarded)) out.push({ kind, fn, reach: r });
       }
       return out;
     },
     describe(lt) {
-      return describeLoadTime(this, lt);
+      return describeLoadTime(model, lt);
     },
     relativePath(m) {
-      const file = addon.modules.get(m)?.file;
+      const a = model.addon;
+      const file = a.modules.get(m)?.file;
       if (!file) return `${m.split('.').pop()}.py`;
-      return (addon.root ? path.relative(path.dirname(addon.root), file) : path.basename(file)).split(path.sep).join('/');
+      return (a.root ? path.relative(path.dirname(a.root), file) : path.basename(file)).split(path.sep).join('/');
     },
   };
+  return model;
 }
 
-/** This file's reach: its own entry points, plus its functions that other files reach (from the add-on
- *  as it is on disk), walked through this file as its text is now. */
-function localReach(base: AddonModel, addon: AddonModel, module: string, index: ModuleIndex): ReachMap {
-  const starts: Start[] = entriesOf(module, index);
-  if (base.root && base.modules.size > 1) {
-    const byName = new Map<string, FunctionDef>([...index.byNode.values()].map((d) => [d.qualname, d]));
-    for (const [kind, byModule] of packageReach(base)) {
-      for (const [q, r] of byModule.get(module) ?? []) {
-        const crossFile = r.entry.module !== module || r.via.some((s) => s.module !== module);
-        const def = byName.get(q);
-        if (crossFile && def) starts.push({ module, def, kind, via: r.via, entry: r.entry, guarded: r.guarded });
-      }
-    }
+/** This file's reach: its own entry points, walked through this file as its text is now. Functions that
+ *  only other files reach are asked backwards (`reachOfFunction`) when a rule asks about them. */
+function localReach(addon: AddonModel, module: string, index: ModuleIndex): ReachMap {
+  return reachFrom(addon, entriesOf(module, index), { module, index });
+}
+
+/** How other files reach `fn` (from the add-on as it is on disk, matched by qualified name). */
+function crossFileReach(base: AddonModel, module: string, fn: FunctionDef): Reach[] {
+  if (!base.root || base.modules.size < 2 || !mentionedElsewhere(base, module)) return [];
+  const onDisk = [...(base.index(module)?.byNode.values() ?? [])].find((d) => d.qualname === fn.qualname);
+  if (!onDisk) return [];
+  const out: Reach[] = [];
+  for (const r of reachOfFunction(base, module, onDisk).values()) {
+    if (r.entry.module !== module || r.via.some((s) => s.module !== module)) out.push(r);
   }
-  return reachFrom(addon, starts, { module, index });
+  return out;
+}
+
+/** Whether another file of the add-on mentions this module by its last name (`from .overlay import …`,
+ *  `ops.overlay.Cache.setup()`): without that, nothing there can call into it, and the add-on's other files
+ *  need not be parsed at all. */
+function mentionedElsewhere(base: AddonModel, module: string): boolean {
+  const last = module.split('.').pop()!;
+  for (const m of base.modules.values()) if (m.name !== module && m.text.includes(last)) return true;
+  return false;
 }
 
 function insideLambda(node: SyntaxNode): boolean {

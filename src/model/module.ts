@@ -101,7 +101,7 @@ export function moduleIndex(tree: Tree): ModuleIndex {
       return g;
     },
   };
-  walk(tree.rootNode, index, { fn: null, cls: null, inMain: false, inLambda: false, prefix: '' });
+  walk(tree, index, { fn: null, cls: null, inMain: false, inLambda: false, prefix: '' });
   cache.set(tree, index);
   return index;
 }
@@ -114,44 +114,63 @@ interface Place {
   prefix: string;
 }
 
-function walk(node: SyntaxNode, index: ModuleIndex, at: Place): void {
-  for (const child of node.namedChildren) {
-    switch (child.type) {
-      case 'function_definition': {
-        const def = defineFunction(child, index, at.fn, at.cls, at.prefix);
-        walk(child, index, { fn: def, cls: null, inMain: at.inMain, inLambda: false, prefix: `${def.qualname}.` });
-        continue;
-      }
-      case 'class_definition': {
-        const c = defineClass(child, index, at.fn, at.prefix);
-        walk(child, index, { ...at, cls: c, prefix: `${c.qualname}.` });
-        continue;
-      }
-      case 'lambda':
-        walk(child, index, { ...at, inLambda: true });
-        continue;
-      case 'import_statement':
-      case 'import_from_statement':
-        if (!at.fn && !at.cls) addImports(child, index);
-        break;
-      case 'call': {
-        const call = { node: child, path: dottedPath(child.childForFieldName('function')), fn: at.fn, inMain: at.inMain, inLambda: at.inLambda };
-        index.calls.push(call);
-        const key = at.fn ? at.fn.node.id : 0;
-        const list = index.callsIn.get(key);
-        if (list) list.push(call);
-        else index.callsIn.set(key, [call]);
-        break;
-      }
-      case 'if_statement':
-        if (!at.fn && !at.cls && node.type === 'module' && isMainGuard(child)) {
-          walk(child, index, { ...at, inMain: true });
-          continue;
+/** One depth-first pass with a tree cursor: nodes are materialised only where the index keeps them
+ *  (definitions, imports, calls), which costs far less than asking every node for its children. */
+function walk(tree: Tree, index: ModuleIndex, root: Place): void {
+  const c = tree.walk();
+  const outer: Place[] = [];
+  let at = root;
+  let depth = 0;
+  for (;;) {
+    let inner: Place | null = null;
+    if (c.nodeIsNamed) {
+      switch (c.nodeType) {
+        case 'function_definition': {
+          const def = defineFunction(c.currentNode, index, at.fn, at.cls, at.prefix);
+          inner = { fn: def, cls: null, inMain: at.inMain, inLambda: false, prefix: `${def.qualname}.` };
+          break;
         }
-        break;
+        case 'class_definition': {
+          const cls = defineClass(c.currentNode, index, at.fn, at.prefix);
+          inner = { ...at, cls, prefix: `${cls.qualname}.` };
+          break;
+        }
+        case 'lambda':
+          inner = { ...at, inLambda: true };
+          break;
+        case 'import_statement':
+        case 'import_from_statement':
+          if (!at.fn && !at.cls) addImports(c.currentNode, index);
+          break;
+        case 'call':
+          addCall(c.currentNode, index, at);
+          break;
+        case 'if_statement':
+          if (depth === 1 && isMainGuard(c.currentNode)) inner = { ...at, inMain: true };
+          break;
+      }
     }
-    walk(child, index, at);
+    if (c.gotoFirstChild()) {
+      outer.push(at);
+      at = inner ?? at;
+      depth++;
+      continue;
+    }
+    while (!c.gotoNextSibling()) {
+      if (!c.gotoParent()) return;
+      at = outer.pop()!;
+      depth--;
+    }
   }
+}
+
+function addCall(node: SyntaxNode, index: ModuleIndex, at: Place): void {
+  const call = { node, path: dottedPath(node.childForFieldName('function')), fn: at.fn, inMain: at.inMain, inLambda: at.inLambda };
+  index.calls.push(call);
+  const key = at.fn ? at.fn.node.id : 0;
+  const list = index.callsIn.get(key);
+  if (list) list.push(call);
+  else index.callsIn.set(key, [call]);
 }
 
 function defineFunction(node: SyntaxNode, index: ModuleIndex, parent: FunctionDef | null, cls: ClassDef | null, prefix: string): FunctionDef {

@@ -96,26 +96,58 @@ export function reachFrom(model: AddonModel, starts: Start[], only?: { module: s
   return out;
 }
 
-/** Modules worth indexing for entry points: those that define register()/unregister() or call something
- *  at module level (a cheap text test, so that most files of a large package are never parsed). */
-export function mayHaveEntries(text: string): boolean {
-  return /^[ \t]*def[ \t]+_*(un)?register\b/m.test(text) || /^[A-Za-z_][\w.]*[ \t]*\(/m.test(text);
+/**
+ * How one function of the add-on (as on disk) is reached at load time, found backwards: the files that
+ * mention its name (its class's name, for a method) are parsed, their calls that resolve to it found, and
+ * their callers' reach taken in turn (memoized per add-on). Only those files are ever parsed.
+ */
+export function reachOfFunction(model: AddonModel, module: string, def: FunctionDef): Map<LoadKind, Reach> {
+  return backward(model, module, def, new Set());
 }
 
-const packageReaches = new WeakMap<AddonModel, ReachMap>();
+const memos = new WeakMap<AddonModel, Map<string, Map<LoadKind, Reach>>>();
 
-/** The reach over the whole add-on as it is on disk (cached per add-on model). */
-export function packageReach(model: AddonModel): ReachMap {
-  let r = packageReaches.get(model);
-  if (!r) {
-    const starts: Start[] = [];
-    for (const m of model.modules.values()) {
-      if (!mayHaveEntries(m.text)) continue;
-      const idx = model.index(m.name);
-      if (idx) starts.push(...entriesOf(m.name, idx));
-    }
-    r = reachFrom(model, starts);
-    packageReaches.set(model, r);
+function better(a: Reach | undefined, b: Reach): boolean {
+  if (!a) return true;
+  if (a.guarded !== b.guarded) return a.guarded;
+  return b.via.length < a.via.length;
+}
+
+function backward(model: AddonModel, module: string, def: FunctionDef, visiting: Set<string>): Map<LoadKind, Reach> {
+  let memo = memos.get(model);
+  if (!memo) memos.set(model, (memo = new Map()));
+  const key = `${module}:${def.qualname}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const out = new Map<LoadKind, Reach>();
+  if (visiting.has(key)) return out;
+  visiting.add(key);
+  const idx = model.index(module);
+  const offer = (r: Reach): void => {
+    if (better(out.get(r.kind), r)) out.set(r.kind, r);
+  };
+  for (const e of idx ? entriesOf(module, idx) : []) {
+    if (e.def.qualname === def.qualname) offer({ kind: e.kind, guarded: e.guarded, via: [], entry: e.entry });
   }
-  return r;
+  const word = def.cls ? def.cls.name : def.name;
+  for (const m of model.modules.values()) {
+    if (m.name !== module && !m.text.includes(word)) continue;
+    if (!m.text.includes(def.name)) continue;
+    const other = model.index(m.name);
+    for (const call of other?.calls ?? []) {
+      if (call.inLambda || call.inMain || call.path?.[call.path.length - 1] !== def.name) continue;
+      if (!model.callees(m.name, call).some((c) => c.module === module && c.def.qualname === def.qualname)) continue;
+      const guarded = other!.guardedHeadless(call);
+      if (!call.fn) {
+        offer({ kind: 'import', guarded, via: [], entry: { module: m.name, qualname: def.qualname } });
+        continue;
+      }
+      for (const r of backward(model, m.name, call.fn, visiting).values()) {
+        offer({ kind: r.kind, guarded: r.guarded || guarded, via: [...r.via, { module: m.name, qualname: call.fn.qualname }], entry: r.entry });
+      }
+    }
+  }
+  visiting.delete(key);
+  memo.set(key, out);
+  return out;
 }

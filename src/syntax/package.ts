@@ -42,7 +42,12 @@ export function packageSources(file: string | null): Array<{ file: string; text:
   const root = file ? packageRootOf(file) : null;
   if (!root) return [];
   const cached = sourcesByRoot.get(root);
-  if (cached) return cached;
+  if (cached) {
+    // Most recently used last; only the last few packages are kept, so memory stays flat over a batch.
+    sourcesByRoot.delete(root);
+    sourcesByRoot.set(root, cached);
+    return cached;
+  }
   const out: Array<{ file: string; text: string }> = [];
   const walk = (dir: string, depth: number): void => {
     let names: string[];
@@ -69,5 +74,6 @@ export function packageSources(file: string | null): Array<{ file: string; text:
   };
   walk(root, 0);
   sourcesByRoot.set(root, out);
+  while (sourcesByRoot.size > 4) sourcesByRoot.delete(sourcesByRoot.keys().next().value!);
   return out;
 }
