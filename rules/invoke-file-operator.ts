@@ -4,10 +4,13 @@
 // which background mode never runs. The file operators are reported only: which file to open or where to
 // save is the author's call. view_show does nothing headless, so it goes under `if not bpy.app.background:`
 // (hygiene). With a `filepath` the calls work headless (measured), so they are left alone.
-import type { SyntaxNode } from '../src/types.js';
+import type { RuleContext, SyntaxNode } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
+import { hasSplat, keywordArgs, positionalArgs } from '../src/syntax/call-arguments.js';
 import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
+import { stringValue } from '../src/syntax/names.js';
 import { enclosingFunction, isGuarded, mentionsBackground } from '../src/syntax/scope.js';
+import { whereItRuns } from '../src/syntax/where-it-runs.js';
 
 const CALL_QUERY = `(
   (call
@@ -15,58 +18,12 @@ const CALL_QUERY = `(
     arguments: (argument_list) @args) @call
   (#match? @callee "(^|[.])ops[.](wm[.](open_mainfile|save_mainfile|save_as_mainfile)|render[.]view_show)$"))`;
 
-/** Functions named here never run headless: invoke() and modal() (`bpy.ops` runs execute() there), draw code. */
-const NEVER_HEADLESS = /^(invoke|modal|_*draw\w*)$/;
-
 const OPEN_ERROR_34 = "RuntimeError: Error: Cannot read file '': No such file or directory";
 const OPEN_ERROR_43 = 'RuntimeError: Error: File format is not supported in file "<the current directory>"';
 const SAVE_ERROR = 'RuntimeError: Error: Unable to save an unsaved file with an empty or unset "filepath" property';
-const VIEW_SHOW_LOG = "wm_operator_invoke: invalid operator call 'RENDER_OT_view_show'";
-
-function stringValue(node: SyntaxNode): string | null {
-  if (node.type !== 'string' || node.descendantsOfType('interpolation').length > 0) return null;
-  const m = /^[rRuU]?(['"]{1,3})([\s\S]*)\1$/.exec(node.text);
-  return m ? m[2] : null;
-}
-
-/** Where the call runs, in words; null where it never runs headless (invoke, modal, draw code, lambdas,
- *  functions that take an `event`). */
-function whereItRuns(call: SyntaxNode): string | null {
-  const fn = enclosingFunction(call);
-  if (!fn) return 'at module level';
-  for (let f: SyntaxNode | null = fn; f; f = enclosingFunction(f)) {
-    if (f.type === 'lambda') return null;
-    if (NEVER_HEADLESS.test(f.childForFieldName('name')?.text ?? '')) return null;
-    if (f.childForFieldName('parameters')?.namedChildren.some((p) => p.type === 'identifier' && p.text === 'event')) return null;
-  }
-  return `in \`${fn.childForFieldName('name')?.text ?? '?'}()\``;
-}
-
+/** `bpy.data.filepath`, `bpy.data.is_saved` and the like: true only for a file saved before. */
 const SAVED = /^(\w+\.)*(filepath|is_saved)$/;
-
-/** True when the call runs only on a file already saved: in the body of `if bpy.data.filepath:` (or
- *  `is_saved`), or after `if not bpy.data.filepath: return`. */
-function behindSavedCheck(call: SyntaxNode): boolean {
-  const stop = enclosingFunction(call);
-  let child: SyntaxNode = call;
-  for (let p = call.parent; p && p !== stop; child = p, p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause') {
-      const cond = p.childForFieldName('condition');
-      const body = p.childForFieldName('consequence');
-      if (cond && body?.id === child.id && cond.text.split(/\s+and\s+/).some((c) => SAVED.test(c.trim()))) return true;
-    }
-    if (p.type === 'block' || p.type === 'module') {
-      for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
-        if (s.type !== 'if_statement') continue;
-        const cond = s.childForFieldName('condition')?.text.trim() ?? '';
-        const last = s.childForFieldName('consequence')?.lastNamedChild;
-        const exits = !!last && ['return_statement', 'raise_statement'].includes(last.type);
-        if (exits && /^not\s/.test(cond) && SAVED.test(cond.replace(/^not\s+/, '').trim())) return true;
-      }
-    }
-  }
-  return false;
-}
+const VIEW_SHOW_LOG = "wm_operator_invoke: invalid operator call 'RENDER_OT_view_show'";
 
 export const invokeFileOperator = defineRule({
   code: 'BGS008',
@@ -165,42 +122,18 @@ export const invokeFileOperator = defineRule({
   check(ctx) {
     for (const { call, callee, args } of ctx.matches(CALL_QUERY)) {
       const operator = callee.text.replace(/\s+/g, '').split('.').pop()!;
-      const positional: SyntaxNode[] = [];
-      let filepath: SyntaxNode | null = null;
-      let splat = false;
-      for (const a of args.namedChildren) {
-        if (a.type === 'keyword_argument') {
-          if (a.childForFieldName('name')?.text === 'filepath') filepath = a.childForFieldName('value');
-        } else if (a.type === 'dictionary_splat' || a.type === 'list_splat') splat = true;
-        else if (a.type !== 'comment') positional.push(a);
-      }
       // The execution context: the first positional string (after a 3.x context-override dict).
-      const context = positional.slice(0, 2).map(stringValue).find((v) => v !== null);
+      const context = positionalArgs(args).slice(0, 2).map(stringValue).find((v) => v !== null);
       if (!context || !context.startsWith('INVOKE_')) continue;
       const where = whereItRuns(call);
       if (!where) continue;
       const data = { call: `${callee.text.replace(/\s+/g, '')}('${context}')`, where };
       if (operator === 'view_show') {
-        if (isGuarded(call, mentionsBackground)) continue;
-        // Hygiene: headless the call does nothing but log an error, so skipping it there changes nothing.
-        const statement = call.parent;
-        const wrap = statement?.type === 'expression_statement' && statement.namedChildCount === 1
-          ? wrapStatements(ctx, statement, statement, 'not bpy.app.background')
-          : null;
-        if (!wrap) {
-          ctx.report({ messageId: 'viewShowManual', node: call, data });
-          continue;
-        }
-        const imp = ensureImport(ctx, 'bpy', statement!.startIndex);
-        ctx.report({
-          messageId: 'viewShow',
-          node: call,
-          data,
-          fix: { safety: 'safe', description: 'wrap in `if not bpy.app.background:`', edits: imp ? [imp, ...wrap] : wrap },
-        });
+        if (!isGuarded(call, mentionsBackground)) reportViewShow(ctx, call, data);
         continue;
       }
-      if (splat || (filepath && stringValue(filepath) !== '')) continue;
+      const filepath = keywordArgs(args).get('filepath');
+      if (hasSplat(args) || (filepath && stringValue(filepath) !== '')) continue;
       if (operator === 'open_mainfile') {
         if (!isGuarded(call, mentionsBackground)) ctx.report({ messageId: 'openNoPath', node: call, data });
         continue;
@@ -210,3 +143,48 @@ export const invokeFileOperator = defineRule({
     }
   },
 });
+
+/** `render.view_show('INVOKE_DEFAULT')` goes under `if not bpy.app.background:` (hygiene: headless the call
+ *  does nothing but log an error, so skipping it there changes nothing). */
+function reportViewShow(ctx: RuleContext<'viewShow' | 'viewShowManual'>, call: SyntaxNode, data: Record<string, string>): void {
+  const statement = call.parent;
+  const wrap = statement?.type === 'expression_statement' && statement.namedChildCount === 1
+    ? wrapStatements(ctx, statement, statement, 'not bpy.app.background')
+    : null;
+  if (!wrap) {
+    ctx.report({ messageId: 'viewShowManual', node: call, data });
+    return;
+  }
+  const imp = ensureImport(ctx, 'bpy', statement!.startIndex);
+  ctx.report({
+    messageId: 'viewShow',
+    node: call,
+    data,
+    fix: { safety: 'safe', description: 'wrap in `if not bpy.app.background:`', edits: imp ? [imp, ...wrap] : wrap },
+  });
+}
+
+/** True when the call runs only on a file already saved: in the body of `if bpy.data.filepath:` (or
+ *  `is_saved`), or after `if not bpy.data.filepath: return`. */
+function behindSavedCheck(call: SyntaxNode): boolean {
+  const stop = enclosingFunction(call);
+  let child: SyntaxNode = call;
+  for (let p = call.parent; p && p !== stop; child = p, p = p.parent) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause') {
+      const cond = p.childForFieldName('condition');
+      const body = p.childForFieldName('consequence');
+      if (cond && body?.id === child.id && cond.text.split(/\s+and\s+/).some((c) => SAVED.test(c.trim()))) return true;
+    }
+    if (p.type === 'block' || p.type === 'module') {
+      for (let s = child.previousNamedSibling; s; s = s.previousNamedSibling) {
+        if (s.type !== 'if_statement') continue;
+        const cond = s.childForFieldName('condition')?.text.trim() ?? '';
+        const last = s.childForFieldName('consequence')?.lastNamedChild;
+        const exits = !!last && ['return_statement', 'raise_statement'].includes(last.type);
+        if (exits && /^not\s/.test(cond) && SAVED.test(cond.replace(/^not\s+/, '').trim())) return true;
+      }
+    }
+  }
+  return false;
+}
+

@@ -7,18 +7,9 @@ import { defineRule } from '../src/rule.js';
 import { withImport, wrapStatements } from '../src/syntax/edits.js';
 import { lineIndent, startsLine } from '../src/syntax/source.js';
 import { enclosingStatement, isGuarded } from '../src/syntax/scope.js';
-import {
-  freeName,
-  guiOnlyFunction,
-  hasOverrideArg,
-  hasSplat,
-  keywordArgs,
-  mentionsWindowCheck,
-  operatorCalls,
-  positionalArgs,
-  usedNames,
-  type OperatorCall,
-} from '../src/syntax/view3d-operator-calls.js';
+import { hasSplat, keywordArgs, positionalArgs } from '../src/syntax/call-arguments.js';
+import { freeName, usedNames } from '../src/syntax/names.js';
+import { guiOnlyFunction, hasOverrideArg, mentionsWindowCheck, operatorCalls, type OperatorCall } from '../src/syntax/operator-calls.js';
 
 const SCREENSHOT_ERROR = 'RuntimeError: Operator bpy.ops.screen.screenshot.poll() failed, context is incorrect';
 const OPENGL_ERROR = 'RuntimeError: Error: Cannot use OpenGL render in background mode (no opengl context)';
@@ -27,98 +18,6 @@ const OPENGL_ERROR = 'RuntimeError: Error: Cannot use OpenGL render in backgroun
 const SAME_MEANING = new Set(['write_still', 'animation']);
 /** `render.opengl` arguments with no headless equivalent unless they are False. */
 const OPENGL_ONLY = new Set(['sequencer', 'render_keyed_only']);
-
-type Plan = { edits: Edit[]; fix: string } | { reason: string };
-
-function isCapture(op: OperatorCall): boolean {
-  return (op.group === 'screen' && (op.name === 'screenshot' || op.name === 'screenshot_area')) ||
-    (op.group === 'render' && op.name === 'opengl');
-}
-
-/** The `render.render(...)` call that does headlessly what this `render.opengl(...)` call does, or a reason. */
-function renderCallFor(op: OperatorCall, ops: string): { text: string } | { reason: string } {
-  if (hasSplat(op.args)) return { reason: 'the call passes `*args`/`**kwargs`, so its arguments are not known' };
-  const positional = positionalArgs(op.args);
-  if (positional.some((p) => p.type !== 'string')) return { reason: 'the call passes a context override' };
-  const kept: string[] = [];
-  for (const [name, value] of keywordArgs(op.args)) {
-    if (SAME_MEANING.has(name)) {
-      if (value.endPosition.row !== value.startPosition.row) return { reason: `its \`${name}\` argument spans several lines` };
-      kept.push(`${name}=${value.text}`);
-    } else if (OPENGL_ONLY.has(name) && value.type !== 'false') {
-      return { reason: `\`${name}=\` has no equivalent in \`bpy.ops.render.render\`` };
-    }
-  }
-  return { text: `${ops}.render.render(${kept.join(', ')})` };
-}
-
-/** `if bpy.app.background:` + the headless lines, `else:` + the original statement (re-indented). */
-function ifElse(ctx: RuleContext, statement: SyntaxNode, headless: (unit: string) => string[]): Edit[] | null {
-  if (!startsLine(ctx.source, statement.startIndex)) return null;
-  const edits = wrapStatements(ctx, statement, statement, 'bpy.app.background');
-  if (!edits) return null;
-  const indent = lineIndent(ctx.source, statement.startIndex);
-  const unit = indent.length > 0 && /^\t+$/.test(indent) ? '\t' : ctx.indentUnit;
-  const nl = ctx.newline;
-  const head = edits.find((e) => e.start === statement.startIndex && e.end === e.start);
-  if (!head) return null;
-  head.text =
-    `if bpy.app.background:${nl}` +
-    headless(unit).map((line) => `${indent}${unit}${line}`).join(nl) +
-    `${nl}${indent}else:${nl}${indent}${unit}`;
-  return edits;
-}
-
-function planFor(ctx: RuleContext, op: OperatorCall, ops: string): Plan {
-  const statement = enclosingStatement(op.call);
-  if (!statement) return { reason: 'the call is not part of a statement' };
-  const parent = op.call.parent!;
-  const alone = parent.type === 'expression_statement' && parent.id === statement.id && parent.namedChildCount === 1;
-
-  if (op.name === 'opengl') {
-    const render = renderCallFor(op, ops);
-    if ('reason' in render) return render;
-    if (alone) {
-      const edits = ifElse(ctx, statement, () => [render.text]);
-      if (!edits) return { reason: 'the statement shares its line with other code' };
-      return { edits, fix: `in background mode \`${render.text}\` runs instead` };
-    }
-    // `result = bpy.ops.render.opengl(...)` / `return bpy.ops.render.opengl(...)`: one conditional expression.
-    const valueOf =
-      (parent.type === 'return_statement' && parent.id === statement.id) ||
-      (parent.type === 'assignment' && parent.childForFieldName('right')?.id === op.call.id && parent.parent?.id === statement.id);
-    if (valueOf) {
-      return {
-        edits: [{ start: op.call.startIndex, end: op.call.startIndex, text: `${render.text} if bpy.app.background else ` }],
-        fix: `in background mode the value comes from \`${render.text}\``,
-      };
-    }
-    return { reason: 'its result is used inside a larger expression' };
-  }
-
-  // Screenshots: render the scene camera into the screenshot's file (the screenshot, too, writes the scene's
-  // output format, `scene.render.image_settings`), and put the scene's output path back afterwards.
-  if (hasSplat(op.args)) return { reason: 'the call passes `*args`/`**kwargs`, so its file path is not known' };
-  if (positionalArgs(op.args).some((p) => p.type !== 'string')) return { reason: 'the call passes a context override' };
-  const filepath = keywordArgs(op.args).get('filepath');
-  if (!filepath) return { reason: 'it has no `filepath=`, so there is no file to render into' };
-  if (filepath.endPosition.row !== filepath.startPosition.row) return { reason: 'its `filepath` argument spans several lines' };
-  if (!alone) return { reason: 'its result is used inside a larger expression' };
-  const taken = usedNames(ctx);
-  const settings = freeName(taken, ['render', 'render_settings']);
-  const saved = freeName(taken, ['saved_filepath', 'previous_filepath']);
-  const edits = ifElse(ctx, statement, (unit) => [
-    `${settings} = bpy.context.scene.render`,
-    `${saved} = ${settings}.filepath`,
-    `${settings}.filepath = ${filepath.text}`,
-    'try:',
-    `${unit}${ops}.render.render(write_still=True)`,
-    'finally:',
-    `${unit}${settings}.filepath = ${saved}`,
-  ]);
-  if (!edits) return { reason: 'the statement shares its line with other code' };
-  return { edits, fix: 'in background mode the scene is rendered into that file instead (`bpy.ops.render.render(write_still=True)`)' };
-}
 
 export const viewportCapture = defineRule({
   code: 'BGS006',
@@ -242,3 +141,97 @@ export const viewportCapture = defineRule({
     }
   },
 });
+
+type Plan = { edits: Edit[]; fix: string } | { reason: string };
+
+/** `screen.screenshot`, `screen.screenshot_area` or `render.opengl`. */
+function isCapture(op: OperatorCall): boolean {
+  return (op.group === 'screen' && (op.name === 'screenshot' || op.name === 'screenshot_area')) ||
+    (op.group === 'render' && op.name === 'opengl');
+}
+
+/** The `render.render(...)` call that does headlessly what this `render.opengl(...)` call does, or a reason. */
+function renderCallFor(op: OperatorCall, ops: string): { text: string } | { reason: string } {
+  if (hasSplat(op.args)) return { reason: 'the call passes `*args`/`**kwargs`, so its arguments are not known' };
+  const positional = positionalArgs(op.args);
+  if (positional.some((p) => p.type !== 'string')) return { reason: 'the call passes a context override' };
+  const kept: string[] = [];
+  for (const [name, value] of keywordArgs(op.args)) {
+    if (SAME_MEANING.has(name)) {
+      if (value.endPosition.row !== value.startPosition.row) return { reason: `its \`${name}\` argument spans several lines` };
+      kept.push(`${name}=${value.text}`);
+    } else if (OPENGL_ONLY.has(name) && value.type !== 'false') {
+      return { reason: `\`${name}=\` has no equivalent in \`bpy.ops.render.render\`` };
+    }
+  }
+  return { text: `${ops}.render.render(${kept.join(', ')})` };
+}
+
+/** `if bpy.app.background:` + the headless lines, `else:` + the original statement (re-indented). */
+function ifElse(ctx: RuleContext, statement: SyntaxNode, headless: (unit: string) => string[]): Edit[] | null {
+  if (!startsLine(ctx.source, statement.startIndex)) return null;
+  const edits = wrapStatements(ctx, statement, statement, 'bpy.app.background');
+  if (!edits) return null;
+  const indent = lineIndent(ctx.source, statement.startIndex);
+  const unit = indent.length > 0 && /^\t+$/.test(indent) ? '\t' : ctx.indentUnit;
+  const nl = ctx.newline;
+  const head = edits.find((e) => e.start === statement.startIndex && e.end === e.start);
+  if (!head) return null;
+  head.text =
+    `if bpy.app.background:${nl}` +
+    headless(unit).map((line) => `${indent}${unit}${line}`).join(nl) +
+    `${nl}${indent}else:${nl}${indent}${unit}`;
+  return edits;
+}
+
+/** The fix of one capture call (its edits and, for the message, what it does headless), or why there is none. */
+function planFor(ctx: RuleContext, op: OperatorCall, ops: string): Plan {
+  const statement = enclosingStatement(op.call);
+  if (!statement) return { reason: 'the call is not part of a statement' };
+  const parent = op.call.parent!;
+  const alone = parent.type === 'expression_statement' && parent.id === statement.id && parent.namedChildCount === 1;
+
+  if (op.name === 'opengl') {
+    const render = renderCallFor(op, ops);
+    if ('reason' in render) return render;
+    if (alone) {
+      const edits = ifElse(ctx, statement, () => [render.text]);
+      if (!edits) return { reason: 'the statement shares its line with other code' };
+      return { edits, fix: `in background mode \`${render.text}\` runs instead` };
+    }
+    // `result = bpy.ops.render.opengl(...)` / `return bpy.ops.render.opengl(...)`: one conditional expression.
+    const valueOf =
+      (parent.type === 'return_statement' && parent.id === statement.id) ||
+      (parent.type === 'assignment' && parent.childForFieldName('right')?.id === op.call.id && parent.parent?.id === statement.id);
+    if (valueOf) {
+      return {
+        edits: [{ start: op.call.startIndex, end: op.call.startIndex, text: `${render.text} if bpy.app.background else ` }],
+        fix: `in background mode the value comes from \`${render.text}\``,
+      };
+    }
+    return { reason: 'its result is used inside a larger expression' };
+  }
+
+  // Screenshots: render the scene camera into the screenshot's file (the screenshot, too, writes the scene's
+  // output format, `scene.render.image_settings`), and put the scene's output path back afterwards.
+  if (hasSplat(op.args)) return { reason: 'the call passes `*args`/`**kwargs`, so its file path is not known' };
+  if (positionalArgs(op.args).some((p) => p.type !== 'string')) return { reason: 'the call passes a context override' };
+  const filepath = keywordArgs(op.args).get('filepath');
+  if (!filepath) return { reason: 'it has no `filepath=`, so there is no file to render into' };
+  if (filepath.endPosition.row !== filepath.startPosition.row) return { reason: 'its `filepath` argument spans several lines' };
+  if (!alone) return { reason: 'its result is used inside a larger expression' };
+  const taken = usedNames(ctx);
+  const settings = freeName('render_settings', taken, { prefer: ['render'] });
+  const saved = freeName('previous_filepath', taken, { prefer: ['saved_filepath'] });
+  const edits = ifElse(ctx, statement, (unit) => [
+    `${settings} = bpy.context.scene.render`,
+    `${saved} = ${settings}.filepath`,
+    `${settings}.filepath = ${filepath.text}`,
+    'try:',
+    `${unit}${ops}.render.render(write_still=True)`,
+    'finally:',
+    `${unit}${settings}.filepath = ${saved}`,
+  ]);
+  if (!edits) return { reason: 'the statement shares its line with other code' };
+  return { edits, fix: 'in background mode the scene is rendered into that file instead (`bpy.ops.render.render(write_still=True)`)' };
+}

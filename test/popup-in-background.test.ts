@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
 import { invokeFileOperator } from '../rules/invoke-file-operator.js';
-import { popupInBackground } from '../rules/popup-in-background.js';
+import { popupInBackground } from '../rules/popup-in-background/index.js';
 
 const head = 'import bpy\n\n\n';
 

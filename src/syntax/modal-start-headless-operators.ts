@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { packageRootOf, packageSources } from './package.js';
 import { parsePython } from '../parse.js';
 import type { SyntaxNode, Tree } from '../types.js';
+import { methodsOf } from './functions.js';
 import { pumpBlocker } from './modal-start-headless-pump.js';
+import { stringValue } from './names.js';
 
 export interface OperatorFacts {
   className: string;
@@ -49,24 +51,6 @@ export function opsName(idname: string): string | null {
   const ot = /^([A-Za-z0-9]+)_OT_(\w+)$/.exec(idname);
   if (ot) return `${ot[1].toLowerCase()}.${ot[2]}`;
   return /^[a-z0-9_]+\.[a-z0-9_]+$/.test(idname) ? idname : null;
-}
-
-function stringValue(node: SyntaxNode | null | undefined): string | null {
-  if (!node || node.type !== 'string') return null;
-  const m = /^[rRuU]?(['"])([^'"\\]*)\1$/.exec(node.text);
-  return m ? m[2] : null;
-}
-
-function methodsOf(body: SyntaxNode): Map<string, SyntaxNode> {
-  const out = new Map<string, SyntaxNode>();
-  for (const stmt of body.namedChildren) {
-    const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-    if (def?.type === 'function_definition') {
-      const name = def.childForFieldName('name')?.text;
-      if (name) out.set(name, def);
-    }
-  }
-  return out;
 }
 
 function callsNamed(fn: SyntaxNode, names: string[]): string | null {

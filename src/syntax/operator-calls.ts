@@ -1,7 +1,9 @@
 // Operator calls (`bpy.ops.<group>.<name>(...)`) and the facts about where they sit that BGS006
-// viewport-capture and BGS007 view3d-operator both need: code that never runs headless, context
-// overrides, the call's arguments, the file's quote style and names free for new variables.
+// viewport-capture and BGS007 view3d-operator both need: code that only runs with a window, a context
+// override passed to the call, and checks that keep a call from running headless.
 import type { SyntaxNode, RuleContext } from '../types.js';
+import { positionalArgs } from './call-arguments.js';
+import { methodsOf, parameterNames } from './functions.js';
 import { enclosingFunction } from './scope.js';
 
 export interface OperatorCall {
@@ -48,23 +50,6 @@ export function operatorCalls(ctx: RuleContext, groups: Set<string>): OperatorCa
 /** Functions that never run in background mode: `invoke` and `modal` (never called headless) and draw code. */
 const GUI_ONLY_FUNCTION = /^(invoke|modal)$|draw/i;
 
-function parameterNames(fn: SyntaxNode): string[] {
-  const params = fn.childForFieldName('parameters');
-  if (!params) return [];
-  return params.namedChildren.map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.firstNamedChild?.text ?? ''));
-}
-
-/** The methods of a class body, by name. */
-function methodsOf(cls: SyntaxNode): Map<string, SyntaxNode> {
-  const out = new Map<string, SyntaxNode>();
-  for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
-    const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-    const name = def?.type === 'function_definition' ? def.childForFieldName('name')?.text : undefined;
-    if (def && name) out.set(name, def);
-  }
-  return out;
-}
-
 const guiOnlyCache = new WeakMap<object, Map<number, string>>();
 
 /**
@@ -87,7 +72,7 @@ function guiOnlyFunctions(root: SyntaxNode): Map<number, string> {
     return fns;
   };
   for (const cls of root.descendantsOfType('class_definition')) {
-    const methods = methodsOf(cls);
+    const methods = methodsOf(cls.childForFieldName('body'));
     const callers = new Map<string, SyntaxNode[]>();
     for (const call of cls.descendantsOfType('call')) {
       const f = call.childForFieldName('function');
@@ -125,84 +110,11 @@ export function guiOnlyFunction(node: SyntaxNode): string | null {
   return null;
 }
 
-/** True inside `with context.temp_override(...):`. */
-export function insideTempOverride(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) {
-    if (p.type === 'with_statement') {
-      const clause = p.namedChildren.find((c) => c.type === 'with_clause');
-      if (clause && /\btemp_override\b/.test(clause.text)) return true;
-    }
-  }
-  return false;
-}
-
-/** The call's positional arguments (not keyword arguments, comments or `*args`/`**kwargs`). */
-export function positionalArgs(args: SyntaxNode): SyntaxNode[] {
-  return args.namedChildren.filter(
-    (c) => !['keyword_argument', 'comment', 'list_splat', 'dictionary_splat'].includes(c.type),
-  );
-}
-
 /** True when the call passes a context override (a first positional argument that is not a string:
  *  `bpy.ops.view3d.view_all(override)`, `(context.copy(), 'INVOKE_DEFAULT')`). */
 export function hasOverrideArg(args: SyntaxNode): boolean {
   const first = positionalArgs(args)[0];
   return !!first && first.type !== 'string' && first.type !== 'concatenated_string';
-}
-
-/** True when the call spreads `*args` or `**kwargs`: its real arguments are not known. */
-export function hasSplat(args: SyntaxNode): boolean {
-  return args.namedChildren.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat');
-}
-
-/** The keyword arguments by name. */
-export function keywordArgs(args: SyntaxNode): Map<string, SyntaxNode> {
-  const out = new Map<string, SyntaxNode>();
-  for (const c of args.namedChildren) {
-    if (c.type !== 'keyword_argument') continue;
-    const name = c.childForFieldName('name')?.text;
-    const value = c.childForFieldName('value');
-    if (name && value) out.set(name, value);
-  }
-  return out;
-}
-
-const quoteCache = new WeakMap<object, string>();
-/** The quote the file uses for enum-like strings: in set literals (`{'FINISHED'}`) where it has any, else
- *  in most of its plain strings. `'` or `"`. */
-export function quoteStyle(ctx: RuleContext): string {
-  let q = quoteCache.get(ctx.tree);
-  if (q) return q;
-  const count = (inSet: boolean): [number, number] => {
-    let single = 0;
-    let double = 0;
-    for (const s of ctx.tree.rootNode.descendantsOfType('string_start')) {
-      if (inSet && s.parent?.parent?.type !== 'set') continue;
-      const t = s.text.replace(/^[rRbBuUfF]+/, '');
-      if (t === "'") single++;
-      else if (t === '"') double++;
-    }
-    return [single, double];
-  };
-  let [single, double] = count(true);
-  if (single + double === 0) [single, double] = count(false);
-  q = double > single ? '"' : "'";
-  quoteCache.set(ctx.tree, q);
-  return q;
-}
-
-/** Every identifier the file uses: new variables avoid them all, so they can neither shadow a global
- *  nor clobber a local anywhere. */
-export function usedNames(ctx: RuleContext): Set<string> {
-  return new Set(ctx.tree.rootNode.descendantsOfType('identifier').map((n) => n.text));
-}
-
-export function freeName(taken: Set<string>, candidates: string[]): string {
-  for (const c of candidates) if (!taken.has(c)) return c;
-  const base = candidates[candidates.length - 1];
-  let i = 2;
-  while (taken.has(`${base}_${i}`)) i++;
-  return `${base}_${i}`;
 }
 
 /** Headless, `context.area`, `.space_data`, `.region` and `.region_data` are None, so a check of one of

@@ -2,19 +2,12 @@
 // not have, so their poll() fails and the call raises RuntimeError. Calls that only move the viewport are
 // skipped headless; calls that change data (the camera, the 3D cursor, the selection) are reported, since
 // skipping them would silently give a different result.
-import type { Edit, Fix, SyntaxNode } from '../src/types.js';
-import { defineRule } from '../src/rule.js';
-import { withImport, wrapRuns } from '../src/syntax/edits.js';
-import { enclosingStatement, isGuarded } from '../src/syntax/scope.js';
-import {
-  guiOnlyFunction,
-  hasOverrideArg,
-  insideTempOverride,
-  mentionsWindowCheck,
-  operatorCalls,
-  quoteStyle,
-  type OperatorCall,
-} from '../src/syntax/view3d-operator-calls.js';
+import type { Edit, Fix, RuleContext } from '../../src/types.js';
+import { defineRule } from '../../src/rule.js';
+import { withImport, wrapRuns } from '../../src/syntax/edits.js';
+import { isGuarded } from '../../src/syntax/scope.js';
+import { guiOnlyFunction, hasOverrideArg, mentionsWindowCheck, operatorCalls, type OperatorCall } from '../../src/syntax/operator-calls.js';
+import { insideTempOverride, planFor, quoteStyle, why, type Plan } from './calls.js';
 
 const CONDITION = 'not bpy.app.background';
 
@@ -70,49 +63,6 @@ const BY_HAND: Record<string, string> = {
   border: 'set `scene.render.use_border` and `border_min_x`/`border_max_x`/`border_min_y`/`border_max_y` directly',
   other: 'do the same on the data directly',
 };
-
-/** Operators whose poll() says `expected a view3d region` headless; the others say `failed, context is
- *  incorrect` (measured one by one in 3.4.1 and 4.3.2; `render_border` says the first in 4.3.2 only). */
-const REGION_POLL = new Set([
-  'clip_border', 'cursor3d', 'dolly', 'fly', 'move', 'rotate', 'select_box', 'select_circle', 'select_lasso',
-  'snap_cursor_to_grid', 'snap_selected_to_grid', 'view_all', 'view_center_cursor', 'view_center_pick',
-  'view_lock_clear', 'view_lock_to_active', 'view_pan', 'view_selected', 'walk', 'zoom', 'zoom_border',
-]);
-
-function why(name: string): string {
-  const op = `bpy.ops.view3d.${name}.poll()`;
-  const error =
-    name === 'render_border'
-      ? `\`RuntimeError: Operator ${op} failed, context is incorrect\` (Blender 3.4.1; 4.3.2: \`... expected a view3d region\`)`
-      : REGION_POLL.has(name)
-        ? `\`RuntimeError: Operator ${op} expected a view3d region\` (Blender 3.4.1 and 4.3.2)`
-        : `\`RuntimeError: Operator ${op} failed, context is incorrect\` (Blender 3.4.1 and 4.3.2)`;
-  return `there is no 3D viewport in background mode, so its poll() fails and it raises ${error}`;
-}
-
-type Plan = { kind: 'wrap'; statement: SyntaxNode } | { kind: 'value'; value: SyntaxNode } | { kind: 'manual'; reason: string };
-
-function planFor(call: SyntaxNode): Plan {
-  const statement = enclosingStatement(call);
-  if (!statement) return { kind: 'manual', reason: 'the call is not part of a statement' };
-  const parent = call.parent!;
-  if (parent.type === 'expression_statement' && parent.id === statement.id && parent.namedChildCount === 1) {
-    return { kind: 'wrap', statement };
-  }
-  // `result = bpy.ops.view3d.view_all()` and `return bpy.ops.view3d.view_all()`: the value is what the
-  // operator returns when it does not run, `{'CANCELLED'}`.
-  if (parent.type === 'return_statement' && parent.id === statement.id) return { kind: 'value', value: call };
-  if (
-    parent.type === 'assignment' &&
-    parent.childForFieldName('right')?.id === call.id &&
-    parent.parent?.id === statement.id &&
-    statement.type === 'expression_statement' &&
-    ['identifier', 'attribute', 'subscript'].includes(parent.childForFieldName('left')?.type ?? '')
-  ) {
-    return { kind: 'value', value: call };
-  }
-  return { kind: 'manual', reason: 'its result is used inside a larger expression' };
-}
 
 export const view3dOperator = defineRule({
   code: 'BGS007',
@@ -197,57 +147,76 @@ export const view3dOperator = defineRule({
   errorPatterns: [/Operator bpy\.ops\.view3d\.\w+\.poll\(\) (expected a view3d region|failed, context is incorrect)/],
 
   check(ctx) {
-    const hits: Array<{ op: OperatorCall; plan: Plan | null }> = [];
-    for (const op of operatorCalls(ctx, new Set(['view3d']))) {
-      if (!VIEW_ONLY.has(op.name) && !(op.name in CHANGES_DATA)) continue;
-      if (guiOnlyFunction(op.call) || insideTempOverride(op.call) || hasOverrideArg(op.args)) continue;
-      if (isGuarded(op.call, mentionsWindowCheck)) continue;
-      hits.push({ op, plan: VIEW_ONLY.has(op.name) ? planFor(op.call) : null });
-    }
+    const hits = viewportCalls(ctx);
     if (hits.length === 0) return;
-
-    const makeFix = (edits: Edit[], description: string): Fix => ({ safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) });
-    // Consecutive statements to wrap share one `if`.
-    const fixes = new Map<number, Fix>();
-    const unfixable = new Set<number>();
-    const toWrap = hits.flatMap((h) => (h.plan?.kind === 'wrap' ? [h.plan.statement] : []));
-    const wrapFixes = new Map<Edit[], Fix>();
-    for (const [id, edits] of wrapRuns(ctx, toWrap, CONDITION)) {
-      if (!edits) {
-        unfixable.add(id);
-        continue;
-      }
-      let fix = wrapFixes.get(edits);
-      if (!fix) wrapFixes.set(edits, (fix = makeFix(edits, 'wrap in `if not bpy.app.background:`')));
-      fixes.set(id, fix);
-    }
-
+    const fixes = wrapFixes(ctx, hits);
     const q = quoteStyle(ctx);
-    for (const { op, plan } of hits) {
-      const data = { call: op.callee, why: why(op.name) };
-      if (!plan) {
-        ctx.report({ messageId: 'changesData', node: op.call, data: { ...data, manual: BY_HAND[CHANGES_DATA[op.name]] } });
-        continue;
-      }
-      const messageId = op.name === 'view_camera' ? 'viewCamera' : 'viewOperator';
-      if (plan.kind === 'value') {
-        const cancelled = `{${q}CANCELLED${q}}`;
-        const edits = [{ start: plan.value.endIndex, end: plan.value.endIndex, text: ` if ${CONDITION} else ${cancelled}` }];
-        ctx.report({
-          messageId,
-          node: op.call,
-          data: { ...data, fix: `its value is \`${cancelled}\` headless` },
-          fix: makeFix(edits, `use \`${cancelled}\` in background mode`),
-        });
-        continue;
-      }
-      const fix = plan.kind === 'wrap' && !unfixable.has(plan.statement.id) ? fixes.get(plan.statement.id) : undefined;
-      if (!fix) {
-        const reason = plan.kind === 'manual' ? plan.reason : 'the statement shares its line with other code';
-        ctx.report({ messageId: 'viewOperatorNoFix', node: op.call, data: { ...data, reason } });
-        continue;
-      }
-      ctx.report({ messageId, node: op.call, data: { ...data, fix: 'wrapped in `if not bpy.app.background:`' }, fix });
-    }
+    for (const hit of hits) reportCall(ctx, hit, fixes, q);
   },
 });
+
+interface Hit {
+  op: OperatorCall;
+  /** How to skip it headless; null for operators that change data (report only). */
+  plan: Plan | null;
+}
+
+/** The file's calls of Blender's `view3d` operators that can run headless. */
+function viewportCalls(ctx: RuleContext): Hit[] {
+  const hits: Hit[] = [];
+  for (const op of operatorCalls(ctx, new Set(['view3d']))) {
+    if (!VIEW_ONLY.has(op.name) && !(op.name in CHANGES_DATA)) continue;
+    if (guiOnlyFunction(op.call) || insideTempOverride(op.call) || hasOverrideArg(op.args)) continue;
+    if (isGuarded(op.call, mentionsWindowCheck)) continue;
+    hits.push({ op, plan: VIEW_ONLY.has(op.name) ? planFor(op.call) : null });
+  }
+  return hits;
+}
+
+/** A safe fix with these edits, plus `import bpy` where the file lacks it. */
+function makeFix(ctx: RuleContext, edits: Edit[], description: string): Fix {
+  return { safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) };
+}
+
+/** The fix of each statement to wrap, by statement id (consecutive statements share one `if`, and one
+ *  fix); statements that cannot be wrapped have none. */
+function wrapFixes(ctx: RuleContext, hits: Hit[]): Map<number, Fix> {
+  const fixes = new Map<number, Fix>();
+  const toWrap = hits.flatMap((h) => (h.plan?.kind === 'wrap' ? [h.plan.statement] : []));
+  const byEdits = new Map<Edit[], Fix>();
+  for (const [id, edits] of wrapRuns(ctx, toWrap, CONDITION)) {
+    if (!edits) continue;
+    let fix = byEdits.get(edits);
+    if (!fix) byEdits.set(edits, (fix = makeFix(ctx, edits, 'wrap in `if not bpy.app.background:`')));
+    fixes.set(id, fix);
+  }
+  return fixes;
+}
+
+/** The finding for one call: report only for operators that change data, else the fix of its plan. */
+function reportCall(ctx: RuleContext<'changesData' | 'viewCamera' | 'viewOperator' | 'viewOperatorNoFix'>, { op, plan }: Hit, fixes: Map<number, Fix>, q: string): void {
+  const data = { call: op.callee, why: why(op.name) };
+  if (!plan) {
+    ctx.report({ messageId: 'changesData', node: op.call, data: { ...data, manual: BY_HAND[CHANGES_DATA[op.name]] } });
+    return;
+  }
+  const messageId = op.name === 'view_camera' ? 'viewCamera' : 'viewOperator';
+  if (plan.kind === 'value') {
+    const cancelled = `{${q}CANCELLED${q}}`;
+    const edits = [{ start: plan.value.endIndex, end: plan.value.endIndex, text: ` if ${CONDITION} else ${cancelled}` }];
+    ctx.report({
+      messageId,
+      node: op.call,
+      data: { ...data, fix: `its value is \`${cancelled}\` headless` },
+      fix: makeFix(ctx, edits, `use \`${cancelled}\` in background mode`),
+    });
+    return;
+  }
+  const fix = plan.kind === 'wrap' ? fixes.get(plan.statement.id) : undefined;
+  if (!fix) {
+    const reason = plan.kind === 'manual' ? plan.reason : 'the statement shares its line with other code';
+    ctx.report({ messageId: 'viewOperatorNoFix', node: op.call, data: { ...data, reason } });
+    return;
+  }
+  ctx.report({ messageId, node: op.call, data: { ...data, fix: 'wrapped in `if not bpy.app.background:`' }, fix });
+}
