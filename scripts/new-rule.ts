@@ -73,7 +73,8 @@ export function fillTemplate(template: string, vars: Record<string, string>): st
 /** The rules rules/index.ts imports, with each one's code and slug read from its file. */
 export function indexedRules(root: string, indexText: string): IndexedRule[] {
   const out: IndexedRule[] = [];
-  for (const m of indexText.matchAll(/^import \{ (\w+) \} from '\.\/([\w-]+)\.js';\r?$/gm)) {
+  // A rule is one file (`./slug.js`) or a folder (`./slug/index.js`) where it needs helper modules.
+  for (const m of indexText.matchAll(/^import \{ (\w+) \} from '\.\/([\w-]+(?:\/index)?)\.js';\r?$/gm)) {
     const [, name, file] = m;
     const ruleFile = path.join(root, 'rules', `${file}.ts`);
     if (!existsSync(ruleFile)) throw new NewRuleError(`rules/index.ts imports ./${file}.js, but rules/${file}.ts does not exist`);
@@ -124,7 +125,7 @@ export function addToIndex(indexText: string, existing: IndexedRule[], rule: Ind
   const at = insertAt(/^\s+(\w+),$/, start + 1, end);
   lines.splice(at < 0 ? end : at, 0, `${indent}${rule.name},`);
 
-  const imp = insertAt(/^import \{ (\w+) \} from '\.\/[\w-]+\.js';$/, 0, start);
+  const imp = insertAt(/^import \{ (\w+) \} from '\.\/[\w-]+(?:\/index)?\.js';$/, 0, start);
   if (imp < 0) throw new NewRuleError('rules/index.ts: no rule import to put the new one next to');
   lines.splice(imp, 0, `import { ${rule.name} } from './${rule.file}.js';`);
   return lines.join(nl);
