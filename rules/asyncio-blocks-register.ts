@@ -5,7 +5,6 @@
 // timer tick in the GUI and once per pump tick headless.
 import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
-import { headlessWhere } from '../src/syntax/modal-start-headless-reach.js';
 import { insideMainGuard } from '../src/syntax/scope.js';
 import {
   addRuntimeImport,
@@ -138,7 +137,7 @@ export const asyncioBlocksRegister = defineRule({
       if (!isAsyncioRun && m !== 'run_forever' && m !== 'run_until_complete') continue;
       // A script's own `if __name__ == "__main__":` may run its loop for ever: that is its keep-alive.
       if (insideMainGuard(call)) continue;
-      const where = headlessWhere(ctx.tree, call);
+      const where = ctx.model.headlessWhere(call);
       if (!where || where.kind !== 'register') continue;
       if (!isAddonFile(ctx)) continue;
       defs ??= asyncDefs(ctx);

@@ -6,7 +6,8 @@ import { defineRule } from '../src/rule.js';
 import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
 import { lineIndent, startsLine } from '../src/syntax/source.js';
 import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
-import { checksBackground, headlessWhere, type Reached } from '../src/syntax/modal-start-headless-reach.js';
+import type { Reached } from '../src/model/index.js';
+import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
 import { resolveOperator, type OperatorFacts } from '../src/syntax/modal-start-headless-operators.js';
 
 // `bpy.ops.cat.op(...)` and `ops.cat.op(...)` (after `from bpy import ops`).
@@ -260,9 +261,9 @@ export const modalStartHeadless = defineRule({
       if (opsText !== 'bpy.ops' && opsText !== 'ops') continue;
       const mode = modeArgument(args);
       if (!mode) continue;
-      const where = headlessWhere(ctx.tree, call);
+      const where = ctx.model.headlessWhere(call);
       if (!where) continue;
-      if (checksBackground(mode)) continue;
+      if (isGuarded(mode, mentionsBackground, { tryExcept: false })) continue;
       const op = `${category.text}.${operator.text}`;
       const facts = resolveOperator(ctx.tree, ctx.absPath, op);
       if (!facts) continue;

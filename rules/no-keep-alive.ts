@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
 import { enclosingFunction } from '../src/syntax/scope.js';
-import { headlessWhere, inMainFlow } from '../src/syntax/modal-start-headless-reach.js';
+
 
 const CALL_QUERY = '(call function: [(identifier) (attribute)] @callee) @call';
 const WHILE_QUERY = '(while_statement condition: (_) @condition body: (block) @body) @loop';
@@ -201,7 +201,7 @@ export const noKeepAlive = defineRule({
       let alive = false;
       let timers = false;
       for (const { call, callee } of ctx.matches(CALL_QUERY)) {
-        if (!inMainFlow(ctx.tree, call)) continue;
+        if (!ctx.model.inMainFlow(call)) continue;
         const s = serviceStart(call, callee, threadNames);
         if (s) {
           starts.push(s);
@@ -209,7 +209,7 @@ export const noKeepAlive = defineRule({
         }
         if (keepsAlive(call, callee)) alive = true;
       }
-      const loops = ctx.matches(WHILE_QUERY).filter(({ loop }) => inMainFlow(ctx.tree, loop));
+      const loops = ctx.matches(WHILE_QUERY).filter(({ loop }) => ctx.model.inMainFlow(loop));
       if (starts.length > 0 && !alive && loops.length === 0) {
         const first = starts[0];
         ctx.report({ messageId: 'scriptEnds', node: first.node, data: { call: short(first.node), what: first.what ?? STARTS } });
@@ -228,7 +228,7 @@ export const noKeepAlive = defineRule({
       if (!forever(condition) || canEnd(loop, body)) continue;
       const fn = enclosingFunction(loop);
       if (fn && (/^async\b/.test(fn.text) || own(fn.childForFieldName('body') ?? fn, ['yield']).length > 0)) continue;
-      const where = headlessWhere(ctx.tree, loop);
+      const where = ctx.model.headlessWhere(loop);
       if (!where || (where.kind !== 'register' && where.kind !== 'handler')) continue;
       ctx.report({ messageId: 'blockingLoop', node: loop, data: { loop: `while ${condition.text}:`, where: where.where } });
     }

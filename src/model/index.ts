@@ -5,12 +5,14 @@ import * as path from 'node:path';
 import type { SyntaxNode, Tree } from '../types.js';
 import { addonModelFor, overlay, type AddonModel } from './addon.js';
 import { isMainGuard } from '../syntax/scope.js';
+import { headlessFunctions, mainFlowFunctions, type Reached } from './headless.js';
 import { functionAt, moduleIndex, type FunctionDef, type ModuleIndex } from './module.js';
 import { entriesOf, reachFrom, reachOfFunction, type LoadKind, type Reach, type ReachMap } from './runs.js';
 
 export type { AddonModel, Target } from './addon.js';
 export type { CallSite, ClassDef, FunctionDef, ModuleIndex } from './module.js';
 export type { LoadKind, Reach, Step } from './runs.js';
+export type { EntryKind, Reached } from './headless.js';
 
 export interface LoadTime {
   kind: LoadKind;
@@ -39,6 +41,13 @@ export interface FileModel {
   /** Where code runs, in words for a message: "in `register()`", "in `Shaders.setup()` (called from
    *  `register()` in `my_addon/__init__.py`)". */
   describe(lt: LoadTime): string;
+  /** Where the code at `node` runs headless without a user (register() and what it reaches, also from
+   *  other files; handlers, timers, threads), in words; null where it does not (operators, draw code,
+   *  lambdas, class bodies). Module-level code counts as register time ('at module level'). */
+  headlessWhere(node: SyntaxNode): Reached | null;
+  /** True when `node` is in a script's main flow: module level (not in a class body), or a function that
+   *  module-level code (also under `if __name__ == "__main__":`) calls, and what that calls. */
+  inMainFlow(node: SyntaxNode): boolean;
 }
 
 export function fileModel(absPath: string, source: string, tree: Tree): FileModel {
@@ -48,6 +57,8 @@ export function fileModel(absPath: string, source: string, tree: Tree): FileMode
   let module: string | undefined;
   let addon: AddonModel | undefined;
   let reach: ReachMap | undefined;
+  let headless: Map<number, Reached> | undefined;
+  let mainFlow: Set<number> | undefined;
   const getBase = (): AddonModel => (base ??= addonModelFor(absPath, { text: source, tree }));
   const model: FileModel = {
     absPath,
@@ -83,6 +94,21 @@ export function fileModel(absPath: string, source: string, tree: Tree): FileMode
     describe(lt) {
       return describeLoadTime(model, lt);
     },
+    headlessWhere(node) {
+      const fn = nearestFunction(node);
+      if (!fn) return insideClass(node) ? null : { kind: 'register', where: 'at module level' };
+      if (fn.type === 'lambda') return null;
+      headless ??= headlessFunctions(model.index);
+      const local = headless.get(fn.id);
+      if (local) return local;
+      const other = model.loadTimes(node).find((l) => l.kind === 'register' && l.reach && l.reach.entry.module !== model.module);
+      return other ? { kind: 'register', where: model.describe(other) } : null;
+    },
+    inMainFlow(node) {
+      const fn = nearestFunction(node);
+      if (!fn) return !insideClass(node);
+      return fn.type !== 'lambda' && (mainFlow ??= mainFlowFunctions(model.index)).has(fn.id);
+    },
     relativePath(m) {
       const a = model.addon;
       const file = a.modules.get(m)?.file;
@@ -117,6 +143,16 @@ function crossFileReach(base: AddonModel, module: string, fn: FunctionDef): Reac
 function mentionedElsewhere(base: AddonModel, module: string): boolean {
   const last = module.split('.').pop()!;
   for (const m of base.modules.values()) if (m.name !== module && m.text.includes(last)) return true;
+  return false;
+}
+
+function nearestFunction(node: SyntaxNode): SyntaxNode | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'lambda') return p;
+  return null;
+}
+
+function insideClass(node: SyntaxNode): boolean {
+  for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return true;
   return false;
 }
 

@@ -13,6 +13,8 @@ export interface FunctionDef {
   cls: ClassDef | null;
   /** The function whose body defines it (a nested function), else null. */
   parent: FunctionDef | null;
+  /** Its decorators' expressions as written (`persistent`, `bpy.app.handlers.persistent`, `classmethod`). */
+  decorators: string[];
 }
 
 export interface ClassDef {
@@ -175,7 +177,11 @@ function addCall(node: SyntaxNode, index: ModuleIndex, at: Place): void {
 
 function defineFunction(node: SyntaxNode, index: ModuleIndex, parent: FunctionDef | null, cls: ClassDef | null, prefix: string): FunctionDef {
   const name = node.childForFieldName('name')?.text ?? '?';
-  const def: FunctionDef = { node, name, qualname: `${prefix}${name}`, cls, parent };
+  const holder = node.parent;
+  const decorators = holder?.type === 'decorated_definition'
+    ? holder.namedChildren.filter((d) => d.type === 'decorator').map((d) => d.firstNamedChild?.text ?? '')
+    : [];
+  const def: FunctionDef = { node, name, qualname: `${prefix}${name}`, cls, parent, decorators };
   index.byNode.set(node.id, def);
   // The first definition of a name wins, as the rules did (a later redefinition under a version check
   // is usually the same function).
