@@ -1,7 +1,7 @@
 // The central table of rules, in code order. `bgsafe rules`, `bgsafe explain`, the README's table and
 // the tests all read it.
 import type { Rule } from '../src/types.js';
-import { gpuInBackground } from './gpu-in-background.js';
+import { gpuInBackground } from './gpu-in-background/index.js';
 import { keymapWithoutGuard } from './keymap-without-guard.js';
 import { restrictedContextInRegister } from './restricted-context-in-register.js';
 import { contextAreaNone } from './context-area-none/index.js';
