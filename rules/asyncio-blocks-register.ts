@@ -5,6 +5,7 @@
 // timer tick in the GUI and once per pump tick headless.
 import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
+import { importedAs } from '../src/model/module.js';
 import { insideMainGuard } from '../src/syntax/scope.js';
 import {
   addRuntimeImport,
@@ -54,21 +55,6 @@ function longRunning(coro: SyntaxNode, defs: Map<string, SyntaxNode>): string | 
 function short(node: SyntaxNode): string {
   const text = node.text.replace(/\s+/g, ' ');
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** Local names bound to the asyncio module (`import asyncio`, `import asyncio as aio`). */
-function asyncioNames(ctx: RuleContext): Set<string> {
-  const out = new Set<string>();
-  for (const stmt of ctx.tree.rootNode.descendantsOfType('import_statement')) {
-    for (const n of stmt.childrenForFieldName('name')) {
-      if (n.type === 'dotted_name' && n.text === 'asyncio') out.add('asyncio');
-      if (n.type === 'aliased_import' && n.childForFieldName('name')?.text === 'asyncio') {
-        const alias = n.childForFieldName('alias')?.text;
-        if (alias) out.add(alias);
-      }
-    }
-  }
-  return out;
 }
 
 export const asyncioBlocksRegister = defineRule({
@@ -128,7 +114,7 @@ export const asyncioBlocksRegister = defineRule({
   prefilter: ['asyncio.run', 'run_forever', 'run_until_complete', 'aio.run'],
 
   check(ctx) {
-    const aliases = asyncioNames(ctx);
+    const aliases = importedAs(ctx.model.index, 'asyncio', null);
     let defs: Map<string, SyntaxNode> | undefined;
     let placement: ReturnType<typeof runtimePlacement> | undefined;
     for (const { call, object, method, args } of ctx.matches(RUN_QUERY)) {

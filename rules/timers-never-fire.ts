@@ -7,7 +7,7 @@
 import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
 import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
-import { dottedPath, functionAt } from '../src/model/module.js';
+import { dottedPath, functionAt, importedAs } from '../src/model/module.js';
 import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
@@ -18,7 +18,6 @@ const COUNTERPART: Record<string, string> = {
 };
 
 const CALL_QUERY = '(call function: (attribute object: (_) @object attribute: (identifier) @op) @callee arguments: (argument_list) @args) @call';
-const FROM_IMPORT_QUERY = '(import_from_statement module_name: (dotted_name) @module) @import';
 const FUNCTION_QUERY = '(function_definition name: (identifier) @name) @def';
 
 /** What a callback's code does when it is a service: sockets, queues, asyncio, subprocesses, threads, HTTP. */
@@ -37,24 +36,8 @@ interface TimerCall {
   runtime: boolean;
 }
 
-/** Local names bound to bpy.app.timers by `from bpy.app import timers [as t]`. */
-function timersAliases(ctx: RuleContext): Set<string> {
-  const out = new Set<string>();
-  for (const { import: stmt, module } of ctx.matches(FROM_IMPORT_QUERY)) {
-    if (module.text !== 'bpy.app') continue;
-    for (const n of stmt.childrenForFieldName('name')) {
-      if (n.type === 'dotted_name' && n.text === 'timers') out.add('timers');
-      if (n.type === 'aliased_import' && n.childForFieldName('name')?.text === 'timers') {
-        const alias = n.childForFieldName('alias')?.text;
-        if (alias) out.add(alias);
-      }
-    }
-  }
-  return out;
-}
-
 function timerCalls(ctx: RuleContext): TimerCall[] {
-  const aliases = timersAliases(ctx);
+  const aliases = importedAs(ctx.model.index, 'bpy.app', 'timers');
   const out: TimerCall[] = [];
   for (const m of ctx.matches(CALL_QUERY)) {
     const op = m.op.text;

@@ -61,6 +61,8 @@ export interface ModuleIndex {
   /** Functions defined in each function's body, by the outer function's node id, then name. */
   nested: Map<number, Map<string, FunctionDef>>;
   imports: Map<string, ImportBinding>;
+  /** Every import of the file, in functions too (`def register(): import asyncio`). */
+  allImports: ImportBinding[];
   calls: CallSite[];
   /** The calls each function makes in its own body (lambdas included), by the function's node id; the
    *  module's own (module level and class bodies) under 0. */
@@ -95,6 +97,7 @@ export function moduleIndex(tree: Tree): ModuleIndex {
     byNode: new Map(),
     nested: new Map(),
     imports: new Map(),
+    allImports: [],
     calls: [],
     callsIn: new Map(),
     guardedHeadless(call) {
@@ -142,7 +145,7 @@ function walk(tree: Tree, index: ModuleIndex, root: Place): void {
           break;
         case 'import_statement':
         case 'import_from_statement':
-          if (!at.fn && !at.cls) addImports(c.currentNode, index);
+          addImports(c.currentNode, index, !at.fn && !at.cls);
           break;
         case 'call':
           addCall(c.currentNode, index, at);
@@ -213,16 +216,20 @@ function defineClass(node: SyntaxNode, index: ModuleIndex, fn: FunctionDef | nul
   return c;
 }
 
-function addImports(stmt: SyntaxNode, index: ModuleIndex): void {
+function addImports(stmt: SyntaxNode, index: ModuleIndex, moduleLevel: boolean): void {
+  const bind = (b: ImportBinding): void => {
+    index.allImports.push(b);
+    if (moduleLevel) index.imports.set(b.local, b);
+  };
   if (stmt.type === 'import_statement') {
     for (const n of stmt.childrenForFieldName('name')) {
       if (n.type === 'dotted_name') {
         const top = n.text.split('.')[0];
-        index.imports.set(top, { local: top, module: top, name: null, node: stmt });
+        bind({ local: top, module: top, name: null, node: stmt });
       } else if (n.type === 'aliased_import') {
         const name = n.childForFieldName('name')?.text;
         const alias = n.childForFieldName('alias')?.text;
-        if (name && alias) index.imports.set(alias, { local: alias, module: name, name: null, node: stmt });
+        if (name && alias) bind({ local: alias, module: name, name: null, node: stmt });
       }
     }
     return;
@@ -231,13 +238,23 @@ function addImports(stmt: SyntaxNode, index: ModuleIndex): void {
   if (!moduleNode) return;
   const module = moduleNode.text.replace(/\s+/g, '');
   for (const n of stmt.childrenForFieldName('name')) {
-    if (n.type === 'dotted_name') index.imports.set(n.text, { local: n.text, module, name: n.text, node: stmt });
+    if (n.type === 'dotted_name') bind({ local: n.text, module, name: n.text, node: stmt });
     else if (n.type === 'aliased_import') {
       const name = n.childForFieldName('name')?.text;
       const alias = n.childForFieldName('alias')?.text;
-      if (name && alias) index.imports.set(alias, { local: alias, module, name, node: stmt });
+      if (name && alias) bind({ local: alias, module, name, node: stmt });
     }
   }
+}
+
+/** The local names that `module` (name null) or `module.name` is bound to by the file's imports, in
+ *  functions too: `import asyncio as aio` → {aio}; `from bpy.app import timers as t` → {t}. */
+export function importedAs(index: ModuleIndex, module: string, name: string | null): Set<string> {
+  const out = new Set<string>();
+  for (const b of index.allImports) {
+    if (b.module === module && b.name === name) out.add(b.local);
+  }
+  return out;
 }
 
 /** The function (lambdas skipped: they run where they are called) whose body holds `node`, from the index. */
