@@ -5,6 +5,7 @@ import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from './parse.js';
 import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './syntax/source.js';
 import { fileModel, type FileModel } from './model/index.js';
+import { QueryPass } from './query-pass.js';
 import { findSuppressions, suppresses, unusedSuppressions } from './suppressions.js';
 import type { Edit, FileError, Finding, ReportedFinding, SyntaxNode, Rule, RuleContext, Tree } from './types.js';
 
@@ -50,12 +51,13 @@ export function collectFindings(
   const findings: Finding[] = [];
   const starts = lineStarts(source);
   const queryCache = new Map<string, Array<Record<string, SyntaxNode>>>();
+  const relevant = rules.filter((t) => t.prefilter.some((s) => source.includes(s)));
+  const pass = new QueryPass(tree, relevant.map((t) => t.code));
   // Computed on first use: most files need neither.
   let indentUnit: string | undefined;
   let newline: string | undefined;
   let model: FileModel | undefined;
-  for (const t of rules) {
-    if (!t.prefilter.some((s) => source.includes(s))) continue;
+  for (const t of relevant) {
     const ctx: RuleContext = {
       path,
       absPath,
@@ -71,8 +73,10 @@ export function collectFindings(
         return (model ??= fileModel(absPath, source, tree));
       },
       matches: (q, node) => {
-        // Rules often run the same query over the same tree (calls, imports, identifiers): run it once.
-        const at = node ?? tree.rootNode;
+        // Over the whole tree: one pass for all the rules' patterns (query-pass.ts).
+        if (!node || node.id === tree.rootNode.id) return pass.matches(t.code, q).slice();
+        // Rules often run the same query over the same node: run it once.
+        const at = node;
         const key = `${at.id}\u0000${q}`;
         let hit = queryCache.get(key);
         if (!hit) {

@@ -28,6 +28,9 @@ export interface AddonModel {
   moduleOfFile(file: string): ModuleFile | null;
   /** The index of a module (parsed from disk on first use), or null when the add-on has no such module. */
   index(module: string): ModuleIndex | null;
+  /** Use this tree for a module whose text on disk is `text` (the file being fixed, as read): it need not
+   *  be parsed again. */
+  seed(module: string, text: string, tree: Tree): void;
   /** What a dotted call path names, seen from `fn` (null: module level) in `module`. */
   resolve(module: string, pathParts: string[], fn: FunctionDef | null): Target | null;
   /** The functions a call can run (a class call runs `__init__`; `mod.register()` over a list of the
@@ -80,13 +83,19 @@ function singleFileModel(file: string, own?: { text: string; tree: Tree }): Addo
 function buildModel(root: string | null, modules: Map<string, ModuleFile>, preset?: Map<string, ModuleIndex>): AddonModel {
   const indexes = new Map<string, ModuleIndex | null>(preset);
   const byFile = new Map([...modules.values()].map((m) => [m.file, m]));
-  return withIndexes(root, modules, byFile, (name) => {
+  const seeds = new Map<string, Tree>();
+  const model = withIndexes(root, modules, byFile, (name) => {
     if (indexes.has(name)) return indexes.get(name)!;
     const m = modules.get(name);
-    const idx = m ? moduleIndex(parsePython(m.text)) : null;
+    const idx = m ? moduleIndex(seeds.get(name) ?? parsePython(m.text)) : null;
+    seeds.delete(name);
     indexes.set(name, idx);
     return idx;
   });
+  model.seed = (name, text, tree) => {
+    if (!indexes.has(name) && modules.get(name)?.text === text) seeds.set(name, tree);
+  };
+  return model;
 }
 
 function withIndexes(
@@ -100,6 +109,7 @@ function withIndexes(
     modules,
     moduleOfFile: (file) => byFile.get(file) ?? null,
     index,
+    seed: () => {},
     resolve: (module, parts, fn) => resolvePath(model, module, parts, fn, 0),
     callees: (module, call) => calleesOf(model, module, call),
   };

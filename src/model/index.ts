@@ -59,7 +59,15 @@ export function fileModel(absPath: string, source: string, tree: Tree): FileMode
   let reach: ReachMap | undefined;
   let headless: Map<number, Reached> | undefined;
   let mainFlow: Set<number> | undefined;
-  const getBase = (): AddonModel => (base ??= addonModelFor(absPath, { text: source, tree }));
+  const getBase = (): AddonModel => {
+    if (!base) {
+      base = addonModelFor(absPath, { text: source, tree });
+      // The file as read is the file on disk: other files' questions about it reuse this tree.
+      const name = base.moduleOfFile(absPath)?.name;
+      if (name) base.seed(name, source, tree);
+    }
+    return base;
+  };
   const model: FileModel = {
     absPath,
     get module() {

@@ -2,6 +2,7 @@
 // names its imports bind, and every call with the function that makes it. Rules ask this (through the
 // add-on model) instead of running their own queries for definitions, imports and calls.
 import type { SyntaxNode, Tree } from '../types.js';
+import { compileQuery } from '../parse.js';
 import { isGuarded, isMainGuard, mentionsBackground } from '../syntax/scope.js';
 
 export interface FunctionDef {
@@ -119,53 +120,55 @@ interface Place {
   prefix: string;
 }
 
-/** One depth-first pass with a tree cursor: nodes are materialised only where the index keeps them
- *  (definitions, imports, calls), which costs far less than asking every node for its children. */
+/** The nodes the index keeps, captured in one query: the Node binding then marshals only these, not every
+ *  node of the tree (which walking children or a cursor over each node costs). */
+const INDEX_QUERY = `[
+  (function_definition) @def
+  (class_definition) @class
+  (lambda) @lambda
+  (call) @call
+  (import_statement) @import
+  (import_from_statement) @import
+]
+(module (if_statement) @if)`;
+
 function walk(tree: Tree, index: ModuleIndex, root: Place): void {
-  const c = tree.walk();
-  const outer: Place[] = [];
-  let at = root;
-  let depth = 0;
-  for (;;) {
+  // Each position is read once: every read of a node's position is a call into the native binding.
+  const captures = compileQuery(INDEX_QUERY)
+    .captures(tree.rootNode)
+    .map(({ name, node }) => ({ name, node, start: node.startIndex, end: node.endIndex }));
+  // Outer nodes first where two start at one point (`f(x)(y)`), so the stack of scopes nests.
+  captures.sort((a, b) => a.start - b.start || b.end - a.end);
+  const open: Array<{ end: number; place: Place }> = [];
+  for (const { name, node, start, end } of captures) {
+    while (open.length > 0 && start >= open[open.length - 1].end) open.pop();
+    const at = open.length > 0 ? open[open.length - 1].place : root;
     let inner: Place | null = null;
-    if (c.nodeIsNamed) {
-      switch (c.nodeType) {
-        case 'function_definition': {
-          const def = defineFunction(c.currentNode, index, at.fn, at.cls, at.prefix);
-          inner = { fn: def, cls: null, inMain: at.inMain, inLambda: false, prefix: `${def.qualname}.` };
-          break;
-        }
-        case 'class_definition': {
-          const cls = defineClass(c.currentNode, index, at.fn, at.prefix);
-          inner = { ...at, cls, prefix: `${cls.qualname}.` };
-          break;
-        }
-        case 'lambda':
-          inner = { ...at, inLambda: true };
-          break;
-        case 'import_statement':
-        case 'import_from_statement':
-          addImports(c.currentNode, index, !at.fn && !at.cls);
-          break;
-        case 'call':
-          addCall(c.currentNode, index, at);
-          break;
-        case 'if_statement':
-          if (depth === 1 && isMainGuard(c.currentNode)) inner = { ...at, inMain: true };
-          break;
+    switch (name) {
+      case 'def': {
+        const def = defineFunction(node, index, at.fn, at.cls, at.prefix);
+        inner = { fn: def, cls: null, inMain: at.inMain, inLambda: false, prefix: `${def.qualname}.` };
+        break;
       }
+      case 'class': {
+        const cls = defineClass(node, index, at.fn, at.prefix);
+        inner = { ...at, cls, prefix: `${cls.qualname}.` };
+        break;
+      }
+      case 'lambda':
+        inner = { ...at, inLambda: true };
+        break;
+      case 'import':
+        addImports(node, index, !at.fn && !at.cls);
+        break;
+      case 'call':
+        addCall(node, index, at);
+        break;
+      case 'if':
+        if (isMainGuard(node)) inner = { ...at, inMain: true };
+        break;
     }
-    if (c.gotoFirstChild()) {
-      outer.push(at);
-      at = inner ?? at;
-      depth++;
-      continue;
-    }
-    while (!c.gotoNextSibling()) {
-      if (!c.gotoParent()) return;
-      at = outer.pop()!;
-      depth--;
-    }
+    if (inner) open.push({ end, place: inner });
   }
 }
 

@@ -129,10 +129,15 @@ function backward(model: AddonModel, module: string, def: FunctionDef, visiting:
   for (const e of idx ? entriesOf(module, idx) : []) {
     if (e.def.qualname === def.qualname) offer({ kind: e.kind, guarded: e.guarded, via: [], entry: e.entry });
   }
-  const word = def.cls ? def.cls.name : def.name;
+  // register() and unregister() are entry points themselves: who calls them adds nothing to say.
+  if (def.name === 'register' || def.name === 'unregister') {
+    visiting.delete(key);
+    memo.set(key, out);
+    return out;
+  }
+  const mayCall = callerTextTest(def);
   for (const m of model.modules.values()) {
-    if (m.name !== module && !m.text.includes(word)) continue;
-    if (!m.text.includes(def.name)) continue;
+    if (m.name === module ? !m.text.includes(def.name) : !mayCall(m.text)) continue;
     const other = model.index(m.name);
     for (const call of other?.calls ?? []) {
       if (call.inLambda || call.inMain || call.path?.[call.path.length - 1] !== def.name) continue;
@@ -150,4 +155,17 @@ function backward(model: AddonModel, module: string, def: FunctionDef, visiting:
   visiting.delete(key);
   memo.set(key, out);
   return out;
+}
+
+/** A cheap test of another file's text, true where it may call `def` (so only those files are parsed):
+ *  a method as `Class.method`, or the class and a `.method(` call; a function by its name as a word. */
+function callerTextTest(def: FunctionDef): (text: string) => boolean {
+  if (def.cls) {
+    const cls = def.cls.name;
+    const qualified = `${cls}.${def.name}`;
+    const call = `.${def.name}(`;
+    return (text) => text.includes(qualified) || (text.includes(cls) && text.includes(call));
+  }
+  const word = new RegExp(`(^|[^\\w])${def.name.replace(/[$]/g, '\\$&')}(?!\\w)`);
+  return (text) => text.includes(def.name) && word.test(text);
 }
