@@ -5,10 +5,11 @@
 // save is the author's call. view_show does nothing headless, so it goes under `if not bpy.app.background:`
 // (hygiene). With a `filepath` the calls work headless (measured), so they are left alone.
 import type { RuleContext, SyntaxNode } from '../src/types.js';
+import { queryMatches } from '../src/parse.js';
 import { defineRule } from '../src/rule.js';
 import { hasSplat, keywordArgs, positionalArgs } from '../src/syntax/call-arguments.js';
-import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
-import { stringValue } from '../src/syntax/names.js';
+import { wrapStatements } from '../src/syntax/edits.js';
+import { importEdit, methodCallsNamed, stringValue } from '../src/syntax/names.js';
 import { enclosingFunction, isGuarded, mentionsBackground } from '../src/syntax/scope.js';
 import { whereItRuns } from '../src/syntax/where-it-runs.js';
 
@@ -120,7 +121,10 @@ export const invokeFileOperator = defineRule({
   ],
 
   check(ctx) {
-    for (const { call, callee, args } of ctx.matches(CALL_QUERY)) {
+    // The calls the query can match, found from the operators' names and each checked alone (a query over
+    // every call of the file costs far more).
+    const candidates = methodCallsNamed(ctx.tree, ctx.source, ['open_mainfile', 'save_mainfile', 'save_as_mainfile', 'view_show']);
+    for (const { call, callee, args } of candidates.flatMap((c) => queryMatches(CALL_QUERY, c, { maxStartDepth: 0 }))) {
       const operator = callee.text.replace(/\s+/g, '').split('.').pop()!;
       // The execution context: the first positional string (after a 3.x context-override dict).
       const context = positionalArgs(args).slice(0, 2).map(stringValue).find((v) => v !== null);
@@ -155,7 +159,7 @@ function reportViewShow(ctx: RuleContext<'viewShow' | 'viewShowManual'>, call: S
     ctx.report({ messageId: 'viewShowManual', node: call, data });
     return;
   }
-  const imp = ensureImport(ctx, 'bpy', statement!.startIndex);
+  const imp = importEdit(ctx, 'bpy', statement!.startIndex);
   ctx.report({
     messageId: 'viewShow',
     node: call,

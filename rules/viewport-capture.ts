@@ -4,11 +4,11 @@
 // which works without a window; in the GUI the original call runs unchanged.
 import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
-import { withImport, wrapStatements } from '../src/syntax/edits.js';
+import { wrapStatements } from '../src/syntax/edits.js';
 import { lineIndent, startsLine } from '../src/syntax/source.js';
 import { enclosingStatement, isGuarded } from '../src/syntax/scope.js';
 import { hasSplat, keywordArgs, positionalArgs } from '../src/syntax/call-arguments.js';
-import { freeName, usedNames } from '../src/syntax/names.js';
+import { editsWithImport, freeName, usedNames } from '../src/syntax/names.js';
 import { guiOnlyFunction, hasOverrideArg, mentionsWindowCheck, operatorCalls, type OperatorCall } from '../src/syntax/operator-calls.js';
 
 const SCREENSHOT_ERROR = 'RuntimeError: Operator bpy.ops.screen.screenshot.poll() failed, context is incorrect';
@@ -135,7 +135,7 @@ export const viewportCapture = defineRule({
         fix: {
           safety: 'safe',
           description: 'render the scene with `bpy.ops.render.render` in background mode',
-          edits: withImport(ctx, 'bpy', plan.edits),
+          edits: editsWithImport(ctx, 'bpy', plan.edits),
         },
       });
     }

@@ -28,9 +28,11 @@ export function compileQuery(pattern: string): ParserT.Query {
   return q;
 }
 
-export function queryMatches(pattern: string, node: SyntaxNode): Array<Record<string, SyntaxNode>> {
+/** The matches of a pattern in `node`'s subtree, by capture name. With `maxStartDepth: 0`, only matches of
+ *  the pattern rooted at `node` itself (checking one node found some other way, at the cost of that node). */
+export function queryMatches(pattern: string, node: SyntaxNode, options?: { maxStartDepth?: number }): Array<Record<string, SyntaxNode>> {
   return compileQuery(pattern)
-    .matches(node)
+    .matches(node, options)
     .map((m) => {
       const byName: Record<string, SyntaxNode> = {};
       for (const c of m.captures) byName[c.name] = c.node;

@@ -6,21 +6,13 @@
 import type { Edit, SyntaxNode, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
 import { nextStatement, wrapRuns } from '../../src/syntax/edits.js';
-import { enclosingFunction, enclosingStatement, isField } from '../../src/syntax/scope.js';
+import { functionAround } from '../../src/syntax/functions.js';
+import { identifiersNamed } from '../../src/syntax/names.js';
+import { enclosingStatement, isField } from '../../src/syntax/scope.js';
 import { behindNoneCheck } from './guards.js';
 import { ATTRIBUTE_PATTERN, chainTop, MEMBERS, Members } from './members.js';
-import { headlessPlaces, type Place } from './places.js';
+import { HeadlessPlaces, type Place } from './places.js';
 import { conditionPlan, firstLine, statementPlan, type Plan } from './plans.js';
-
-/** `context.area` (any identifier; the function's context parameter is checked in code) and `bpy.context.area`. */
-const MEMBER_QUERY = `
-(attribute
-  object: [
-    (identifier) @context
-    (attribute object: (identifier) @bpy attribute: (identifier) @context)
-  ]
-  attribute: (identifier) @member) @base
-`;
 
 const ERROR_EXAMPLE = "AttributeError: 'NoneType' object has no attribute 'type'";
 
@@ -147,18 +139,14 @@ interface Hit {
 /** The uses of a member in the file's headless places that no None check guards yet: one per test and
  *  per statement. */
 function unguardedUses(ctx: RuleContext): Hit[] {
-  const uses = ctx.matches(MEMBER_QUERY);
-  if (uses.length === 0) return [];
-  const places = headlessPlaces(ctx);
-  if (places.size === 0) return [];
+  const places = new HeadlessPlaces(ctx);
   const hits: Hit[] = [];
   const seen = new Set<number>();
-  for (const { base, bpy, context, member } of uses) {
-    if (!MEMBERS.has(member.text)) continue;
+  for (const { base, bpy, context } of memberUses(ctx)) {
     const deref = base.parent;
     if (!deref || deref.type !== 'attribute' || !isField(deref, 'object', base)) continue;
-    const fn = enclosingFunction(base);
-    const place = fn ? places.get(fn.id) : undefined;
+    const fn = functionAround(base);
+    const place = fn ? places.get(fn) : undefined;
     if (!place) continue;
     if (bpy ? bpy.text !== 'bpy' || context.text !== 'context' : context.text !== place.contextName) continue;
     const m = new Members(place.contextName);
@@ -172,6 +160,27 @@ function unguardedUses(ctx: RuleContext): Hit[] {
     hits.push({ deref, base, place, plan, statement });
   }
   return hits;
+}
+
+/** The members read as `<name>.area` (any name; the function's context parameter is checked by the caller)
+ * or `<name>.<name>.area` (`bpy.context.area`, checked by the caller), in source order: `base` is the
+ * attribute `context.area`. Found from the members' names in the text, not by a query over every attribute. */
+function memberUses(ctx: RuleContext): Array<{ base: SyntaxNode; bpy: SyntaxNode | null; context: SyntaxNode }> {
+  const out: Array<{ base: SyntaxNode; bpy: SyntaxNode | null; context: SyntaxNode }> = [];
+  for (const member of identifiersNamed(ctx.tree, ctx.source, [...MEMBERS])) {
+    const base = member.parent;
+    // The member is the attribute read (not the object: that starts where the attribute does).
+    if (base?.type !== 'attribute' || base.startIndex === member.startIndex) continue;
+    const object = base.childForFieldName('object');
+    if (object?.type === 'identifier') {
+      out.push({ base, bpy: null, context: object });
+    } else if (object?.type === 'attribute') {
+      const bpy = object.childForFieldName('object');
+      const context = object.childForFieldName('attribute');
+      if (bpy?.type === 'identifier' && context?.type === 'identifier') out.push({ base, bpy, context });
+    }
+  }
+  return out;
 }
 
 /**

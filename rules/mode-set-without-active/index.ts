@@ -5,11 +5,10 @@
 // were removed before the call, or the intent is unclear, the rule reports.
 import type { SyntaxNode, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
-import { methodClass, parameterNames } from '../../src/syntax/functions.js';
-import { stringValue } from '../../src/syntax/names.js';
-import { enclosingFunction } from '../../src/syntax/scope.js';
+import { functionAround, methodClass, parameterNames } from '../../src/syntax/functions.js';
+import { identifiersNamed, stringValue } from '../../src/syntax/names.js';
 import { endsLine, lineIndent, startsLine } from '../../src/syntax/source.js';
-import { createdObjects, flat, linkedAndUsed, within, type Created, type Match, type Site } from './objects.js';
+import { createdObjects, flat, linkedAndUsed, type Created, type Site } from './objects.js';
 
 const CALL_QUERY = '(call function: (_) @callee arguments: (argument_list) @args) @call';
 
@@ -26,6 +25,11 @@ const ADDS_ACTIVE = /^bpy\.ops\.(\w+\.primitive_\w+|object\.\w*add\w*|object\.du
 const REMOVES = /^(bpy\.data\.objects\.remove|bpy\.ops\.object\.delete)$/;
 /** Collections in the view layer, to which a linked object can be made active. */
 const VIEW_LAYER_COLLECTION = /^((bpy\.)?context\.(scene\.)?collection|(bpy\.)?context\.scene\.collection)\.objects$/;
+/** The texts a finding needs (callees as written, whitespace allowed between their parts): the mode_set call,
+ *  and before it an object made with `bpy.data.objects.new` or a removal (REMOVES). Without them in the file,
+ *  or in the function's text before the call, nothing can be found there. */
+const MODE_SET_TEXT = /\bbpy\s*\.\s*ops\s*\.\s*object\s*\.\s*mode_set\b/;
+const CREATES_OR_REMOVES_TEXT = /\bbpy\s*\.\s*(data\s*\.\s*objects\s*\.\s*(new|remove)|ops\s*\.\s*object\s*\.\s*delete)\b/;
 
 export const modeSetWithoutActive = defineRule({
   code: 'BGS010',
@@ -103,14 +107,21 @@ export const modeSetWithoutActive = defineRule({
       `object it raises \`${ERROR_TEXT}\`. By hand: make the object to work on active first ` +
       '(`bpy.context.view_layer.objects.active = obj`, with `obj` linked to the scene)',
   },
-  prefilter: ['mode_set'],
+  // A finding needs an object made with `bpy.data.objects.new` or objects removed (REMOVES) as well as the
+  // mode_set call, which check() looks for first; these are the rarer of the two (written without spaces).
+  prefilter: ['objects.new', 'objects.remove', 'object.delete'],
   errorPatterns: [/Operator bpy\.ops\.object\.mode_set\.poll\(\) Context missing active object/],
 
   check(ctx) {
-    const calls = ctx.matches(CALL_QUERY);
-    for (const { call, callee, args } of calls) {
-      if (flat(callee) !== 'bpy.ops.object.mode_set') continue;
-      const site = modeSetSite(ctx, call, calls);
+    if (!MODE_SET_TEXT.test(ctx.source) || !CREATES_OR_REMOVES_TEXT.test(ctx.source)) return;
+    // The calls `….mode_set(...)`, found from the name (a query over every call of the file costs far more).
+    for (const name of identifiersNamed(ctx.tree, ctx.source, ['mode_set'])) {
+      const callee = name.parent;
+      const call = callee?.parent;
+      if (callee?.type !== 'attribute' || call?.type !== 'call' || call.startIndex !== callee.startIndex) continue;
+      const args = call.childForFieldName('arguments');
+      if (args?.type !== 'argument_list' || flat(callee) !== 'bpy.ops.object.mode_set') continue;
+      const site = modeSetSite(ctx, call);
       if (site) checkModeSet(ctx, site, args);
     }
   },
@@ -120,19 +131,21 @@ type MessageId = 'setActive' | 'createdManual' | 'afterRemoval';
 
 /** The call's site, or null where the active object is not in question: outside a function, in UI code,
  *  behind a check, after code that sets or reads the active object. */
-function modeSetSite(ctx: RuleContext, call: SyntaxNode, calls: Match[]): Site | null {
-  const fn = enclosingFunction(call);
+function modeSetSite(ctx: RuleContext, call: SyntaxNode): Site | null {
+  const fn = functionAround(call);
   if (!fn || fn.type !== 'function_definition') return null;
   if (UI_METHODS.has(fn.childForFieldName('name')?.text ?? '')) return null;
   const body = fn.childForFieldName('body');
   if (!body) return null;
   const statement = call.parent;
   if (statement?.type !== 'expression_statement' || statement.parent?.type !== 'block') return null;
+  // A finding needs an object made, or objects removed, earlier in the function.
+  if (!CREATES_OR_REMOVES_TEXT.test(ctx.source.slice(body.startIndex, statement.startIndex))) return null;
   if (behindActiveCheck(call, fn)) return null;
   if (ACTIVE_TEXT.test(textBefore(ctx, body, statement, fn))) return null;
 
-  const before = (n: SyntaxNode): boolean => n.endIndex <= statement.startIndex && enclosingFunction(n)?.id === fn.id;
-  const fnCalls = calls.filter(({ call: c }) => within(c, body) && enclosingFunction(c)?.id === fn.id);
+  const before = (n: SyntaxNode): boolean => n.endIndex <= statement.startIndex && functionAround(n)?.id === fn.id;
+  const fnCalls = ctx.matches(CALL_QUERY, body).filter(({ call: c }) => functionAround(c)?.id === fn.id);
   if (fnCalls.some(({ call: c, callee }) => before(c) && ADDS_ACTIVE.test(flat(callee)))) return null;
   const data = {
     call: statement.text.split('\n')[0].trim(),

@@ -5,7 +5,8 @@
 // a dialog (it edits the operator's properties) is reported with the manual fix.
 import type { SyntaxNode, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
-import { ensureImport } from '../../src/syntax/edits.js';
+import { queryMatches } from '../../src/parse.js';
+import { identifiersNamed, importEdit, methodCallsNamed } from '../../src/syntax/names.js';
 import { isGuarded, mentionsBackground } from '../../src/syntax/scope.js';
 import { whereItRuns } from '../../src/syntax/where-it-runs.js';
 import { argumentsOf, popupMessage } from './message.js';
@@ -20,6 +21,9 @@ const CALL_QUERY = `(
     arguments: (argument_list) @args) @call
   (#match? @method "^(${[...POPUPS, ...DIALOGS].join('|')})$"))`;
 
+/** The callees of CALLBACK_QUERY, as written. */
+const CALLBACK_CALLEE = /([.](popup_menu|popover|popup_menu_pie|draw_handler_add)|(^|[.])types[.][A-Za-z0-9_]+[.](append|prepend)|_(MT|HT|PT)_[A-Za-z0-9_]*[.](append|prepend)|timers[.]register)$/;
+
 /** Functions passed by name where they become UI callbacks (draw code never runs headless):
  *  `popup_menu(draw)`, `popover(draw)`, `bpy.types.VIEW3D_MT_x.append(draw)`, `draw_handler_add(draw, …)`,
  *  and `bpy.app.timers.register(f)` (timers never fire in background mode). */
@@ -27,13 +31,20 @@ const CALLBACK_QUERY = `(
   (call
     function: (attribute attribute: (identifier) @_method) @_callee
     arguments: (argument_list . [(identifier) (attribute)] @callback))
-  (#match? @_callee "([.](popup_menu|popover|popup_menu_pie|draw_handler_add)|(^|[.])types[.][A-Za-z0-9_]+[.](append|prepend)|_(MT|HT|PT)_[A-Za-z0-9_]*[.](append|prepend)|timers[.]register)$"))`;
+  (#match? @_callee "${CALLBACK_CALLEE.source}"))`;
 const METHOD_ALIAS_QUERY = `(
   (class_definition body: (block (expression_statement (assignment left: (identifier) @_name right: (identifier) @method))))
   (#match? @_name "^(invoke|modal|draw\\w*)$"))`;
 const DRAW_FUNC_KEYWORD_QUERY = `(
   (keyword_argument name: (identifier) @_name value: [(identifier) (attribute)] @callback)
   (#eq? @_name "draw_func"))`;
+
+/** The names the queries above can match, from which the nodes to run them on are found: the last part of
+ *  CALLBACK_QUERY's callee, and METHOD_ALIAS_QUERY's @_name (as regular expressions). */
+const CALLBACK_METHODS = ['popup_menu', 'popover', 'popup_menu_pie', 'draw_handler_add', 'append', 'prepend', 'register'];
+const ALIAS_NAMES = ['invoke', 'modal', 'draw\\w*'];
+/** Only matches rooted at the node the query runs on. */
+const ROOTED = { maxStartDepth: 0 };
 
 const CRASH =
   'there is no window in background mode and Blender crashes (segmentation fault, exit code 139; ' +
@@ -128,8 +139,12 @@ export const popupInBackground = defineRule({
   errorPatterns: [/RuntimeError: Error: context "window" is None/],
 
   check(ctx) {
+    // The calls CALL_QUERY can match, found from the methods' names and each checked alone: a query over
+    // every call of the file costs far more.
+    const candidates = methodCallsNamed(ctx.tree, ctx.source, [...POPUPS, ...DIALOGS]);
+    if (candidates.length === 0) return;
     const callbacks = callbackNames(ctx);
-    for (const { call, receiver, method, args } of ctx.matches(CALL_QUERY)) {
+    for (const { call, receiver, method, args } of candidates.flatMap((c) => queryMatches(CALL_QUERY, c, ROOTED))) {
       if (method.text === 'popover' && !/(^|\.)window_manager$|^wm$/.test(receiver.text.replace(/\s+/g, ''))) continue;
       const where = whereItRuns(call, { callbacks, classBodies: true });
       if (!where || isGuarded(call, mentionsBackground, { tryExcept: false })) continue;
@@ -171,7 +186,7 @@ function reportPopup(
     ctx.report({ messageId: 'popupManual', node: call, data: { ...data, reason: 'the call shares its line with other code' } });
     return;
   }
-  const imp = ensureImport(ctx, 'bpy', statement.startIndex);
+  const imp = importEdit(ctx, 'bpy', statement.startIndex);
   const unknown = 'unknown' in message ? message : null;
   ctx.report({
     messageId: unknown ? 'popupTitleOnly' : 'popup',
@@ -191,11 +206,29 @@ function reportPopup(
 }
 
 /** Names of functions used as UI callbacks in this file (the last part of `self.menu`, too), and of
- *  functions a class body binds as its invoke, modal or draw method (`invoke = object_invoke_func`). */
+ *  functions a class body binds as its invoke, modal or draw method (`invoke = object_invoke_func`). Each
+ *  query runs only on the nodes it can match, found from the names in them. */
 function callbackNames(ctx: RuleContext): Set<string> {
   const out = new Set<string>();
-  for (const { method } of ctx.matches(METHOD_ALIAS_QUERY)) out.add(method.text);
-  for (const { callback } of [...ctx.matches(CALLBACK_QUERY), ...ctx.matches(DRAW_FUNC_KEYWORD_QUERY)]) {
+  const classes = new Map<number, SyntaxNode>();
+  for (const name of identifiersNamed(ctx.tree, ctx.source, ALIAS_NAMES)) {
+    // class_definition > block > expression_statement > assignment > the name
+    const assignment = name.parent;
+    if (assignment?.type !== 'assignment') continue;
+    const cls = assignment.parent?.parent?.parent;
+    if (cls?.type === 'class_definition') classes.set(cls.id, cls);
+  }
+  for (const cls of classes.values()) {
+    for (const { method } of queryMatches(METHOD_ALIAS_QUERY, cls, ROOTED)) out.add(method.text);
+  }
+  // (A callee that fails the query's #match? is left out before the query runs: most are `list.append`.)
+  const calls = methodCallsNamed(ctx.tree, ctx.source, CALLBACK_METHODS).filter((c) => CALLBACK_CALLEE.test(c.firstChild?.text ?? ''));
+  const keywords = identifiersNamed(ctx.tree, ctx.source, ['draw_func']).flatMap((n) => (n.parent ? [n.parent] : []));
+  const matches = [
+    ...calls.flatMap((c) => queryMatches(CALLBACK_QUERY, c, ROOTED)),
+    ...keywords.flatMap((k) => queryMatches(DRAW_FUNC_KEYWORD_QUERY, k, ROOTED)),
+  ];
+  for (const { callback } of matches) {
     out.add(callback.type === 'attribute' ? callback.childForFieldName('attribute')?.text ?? '' : callback.text);
   }
   return out;

@@ -3,7 +3,7 @@
 // the popup's call site.
 import type { SyntaxNode } from '../../src/types.js';
 import { targetNames } from '../../src/syntax/names.js';
-import { enclosingFunction } from '../../src/syntax/scope.js';
+import { functionAround } from '../../src/syntax/functions.js';
 
 /** The message of a popup: expressions to print, valid at the popup's call site. */
 export type Message = { parts: string[]; lines?: boolean } | { unknown: string; why?: string };
@@ -63,7 +63,7 @@ function lambdaMessage(draw: SyntaxNode): Message {
 
 /** The function `name` as seen from `at`: a def in an enclosing function's body, else in the module. */
 function findDefinition(name: string, at: SyntaxNode): SyntaxNode | null {
-  for (let fn = enclosingFunction(at); ; fn = fn ? enclosingFunction(fn) : null) {
+  for (let fn = functionAround(at); ; fn = fn ? functionAround(fn) : null) {
     const body = fn ? fn.childForFieldName('body') : rootOf(at);
     if (fn?.type === 'lambda') continue;
     for (const s of body?.namedChildren ?? []) {
@@ -102,8 +102,8 @@ class DrawReader {
     const params = fn.childForFieldName('parameters')?.namedChildren ?? [];
     this.self = params[0]?.type === 'identifier' ? params[0].text : null;
     this.bound = localNames(fn);
-    const defScope = enclosingFunction(fn);
-    for (let f = enclosingFunction(call); f && f.id !== defScope?.id; f = enclosingFunction(f)) {
+    const defScope = functionAround(fn);
+    for (let f = functionAround(call); f && f.id !== defScope?.id; f = functionAround(f)) {
       for (const n of localNames(f)) this.shadowing.add(n);
     }
   }

@@ -71,8 +71,13 @@ export function quoteStyle(ctx: RuleContext): string {
   const count = (inSet: boolean): [number, number] => {
     let single = 0;
     let double = 0;
-    for (const s of ctx.tree.rootNode.descendantsOfType('string_start')) {
-      if (inSet && s.parent?.parent?.type !== 'set') continue;
+    // In sets: the openings of the strings the sets hold (a string's first child), rather than every
+    // string's opening asked for its grandparent.
+    const starts = inSet
+      ? ctx.tree.rootNode.descendantsOfType('set').flatMap((set) => set.namedChildren.filter((c) => c.type === 'string').map((c) => c.firstChild!))
+      : ctx.tree.rootNode.descendantsOfType('string_start');
+    for (const s of starts) {
+      if (s.type !== 'string_start') continue;
       const t = s.text.replace(/^[rRbBuUfF]+/, '');
       if (t === "'") single++;
       else if (t === '"') double++;

@@ -4,7 +4,8 @@
 // skipping them would silently give a different result.
 import type { Edit, Fix, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
-import { withImport, wrapRuns } from '../../src/syntax/edits.js';
+import { wrapRuns } from '../../src/syntax/edits.js';
+import { editsWithImport } from '../../src/syntax/names.js';
 import { isGuarded } from '../../src/syntax/scope.js';
 import { guiOnlyFunction, hasOverrideArg, mentionsWindowCheck, operatorCalls, type OperatorCall } from '../../src/syntax/operator-calls.js';
 import { insideTempOverride, planFor, quoteStyle, why, type Plan } from './calls.js';
@@ -143,7 +144,8 @@ export const view3dOperator = defineRule({
       '`{call}` changes data, and {why}. Skipping it headless would give a different result, so it is not fixed ' +
       'automatically. By hand: {manual}, and keep this call for the GUI under `if not bpy.app.background:`',
   },
-  prefilter: ['view3d'],
+  // `bpy.ops.view3d.x(…)` and `ops.view3d.x(…)` (after `from bpy import ops`), written without spaces.
+  prefilter: ['ops.view3d'],
   errorPatterns: [/Operator bpy\.ops\.view3d\.\w+\.poll\(\) (expected a view3d region|failed, context is incorrect)/],
 
   check(ctx) {
@@ -175,7 +177,7 @@ function viewportCalls(ctx: RuleContext): Hit[] {
 
 /** A safe fix with these edits, plus `import bpy` where the file lacks it. */
 function makeFix(ctx: RuleContext, edits: Edit[], description: string): Fix {
-  return { safety: 'safe', description, edits: withImport(ctx, 'bpy', edits) };
+  return { safety: 'safe', description, edits: editsWithImport(ctx, 'bpy', edits) };
 }
 
 /** The fix of each statement to wrap, by statement id (consecutive statements share one `if`, and one

@@ -1,5 +1,5 @@
 // Facts about function definitions: the names of a function's parameters, the class it is a method of,
-// and the methods a class body defines.
+// the methods a class body defines, and the function around a node.
 import type { SyntaxNode } from '../types.js';
 
 /** The names of a function's parameters in order (`self`, `context`, `*args` → `args`, `x=1` → `x`);
@@ -30,4 +30,12 @@ export function methodsOf(classBody: SyntaxNode | null): Map<string, SyntaxNode>
     if (def && name) out.set(name, def);
   }
   return out;
+}
+
+const FUNCTION_TYPES = ['function_definition', 'lambda'];
+
+/** The function or lambda whose body holds `node` (as `enclosingFunction` in scope.ts), found by the tree
+ *  itself: no node on the way up is handed to JavaScript. */
+export function functionAround(node: SyntaxNode): SyntaxNode | null {
+  return node.closest(FUNCTION_TYPES) ?? null;
 }

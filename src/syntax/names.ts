@@ -1,7 +1,10 @@
 // Names and literal values read from the tree, and names for new variables: the string a plain literal
 // holds, the targets of an assignment and the names a target binds, every identifier a file uses, and a
-// name free among them.
-import type { SyntaxNode, RuleContext } from '../types.js';
+// name free among them; the identifiers and method calls of a given name, found from the text; and the
+// `import <name>` a fix needs, asked once per tree.
+import type { Edit, SyntaxNode, RuleContext, Tree } from '../types.js';
+import { functionAround } from './functions.js';
+import { lineEndOf, lineStartOf } from './source.js';
 
 /**
  * The literal value of a plain Python string node: one quote character on each side, an optional `r`/`u`
@@ -60,4 +63,114 @@ export function freeName(
   let i = 2;
   while (taken.has(`${base}${separator}${i}`)) i++;
   return `${base}${separator}${i}`;
+}
+
+const identifierPatterns = new Map<string, RegExp>();
+
+/**
+ * The identifiers of the tree spelled as one of `names` (regular expression alternatives: plain names, or
+ * patterns such as `draw\w*`), in source order. Found by searching the source text and asking the tree for
+ * the node at each hit (hits in strings and comments are dropped), which costs far less than a query over
+ * the whole tree: only the nodes found are handed to JavaScript.
+ */
+export function identifiersNamed(tree: Tree, source: string, names: readonly string[]): SyntaxNode[] {
+  const key = names.join('|');
+  let pattern = identifierPatterns.get(key);
+  if (!pattern) identifierPatterns.set(key, (pattern = new RegExp(`\\b(?:${key})\\b`, 'g')));
+  const out: SyntaxNode[] = [];
+  let root: SyntaxNode | undefined;
+  for (const m of source.matchAll(pattern)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    root ??= tree.rootNode;
+    const n = root.descendantForIndex(start, end);
+    if (n && n.type === 'identifier' && n.startIndex === start && n.endIndex === end) out.push(n);
+  }
+  return out;
+}
+
+/** The calls `<expression>.<name>(…)` of the tree for `name` one of `names` (the callee is an attribute
+ *  ending in the name), in source order of the names; found as identifiersNamed finds names. */
+export function methodCallsNamed(tree: Tree, source: string, names: readonly string[]): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const name of identifiersNamed(tree, source, names)) {
+    const callee = name.parent;
+    // The name is the attribute read (the object starts where the attribute does) and the callee the call's function.
+    if (callee?.type !== 'attribute' || callee.startIndex === name.startIndex) continue;
+    const call = callee.parent;
+    if (call?.type === 'call' && call.startIndex === callee.startIndex) out.push(call);
+  }
+  return out;
+}
+
+interface ImportFacts {
+  imported: boolean;
+  /** The module's statements (comments left out). */
+  statements: SyntaxNode[];
+}
+
+const importCache = new WeakMap<Tree, Map<string, ImportFacts>>();
+
+/** Whether the module binds `name` by `import <name>` or `import <name>.x` outside any function (edits.ts
+ *  `importsModule`: the same answer), and its statements; found once per tree and name, from the name's
+ *  occurrences in the text rather than from every import statement of the file. */
+function importFacts(ctx: RuleContext, name: string): ImportFacts {
+  let byName = importCache.get(ctx.tree);
+  if (!byName) importCache.set(ctx.tree, (byName = new Map()));
+  let facts = byName.get(name);
+  if (!facts) {
+    const imported = identifiersNamed(ctx.tree, ctx.source, [name]).some((n) => {
+      const dotted = n.parent;
+      const stmt = dotted?.parent;
+      if (dotted?.type !== 'dotted_name' || stmt?.type !== 'import_statement' || dotted.startIndex !== n.startIndex) return false;
+      const text = dotted.text;
+      return (text === name || text.startsWith(`${name}.`)) && !functionAround(stmt);
+    });
+    const statements = imported ? [] : ctx.tree.rootNode.namedChildren.filter((n) => n.type !== 'comment');
+    byName.set(name, (facts = { imported, statements }));
+  }
+  return facts;
+}
+
+/**
+ * The edit of edits.ts `ensureImport` (the same logic, the same edit): `import <name>` after the first run of
+ * top-level imports (or after the docstring, else before the first statement), before the offset `before`
+ * where given; null if the module already imports it. What it needs of the tree is found once per tree, where
+ * `ensureImport` walks the whole tree on every call (a file with forty fixes asks forty times).
+ */
+export function importEdit(ctx: RuleContext, name: string, before?: number): Edit | null {
+  const { imported, statements } = importFacts(ctx, name);
+  if (imported) return null;
+  const limit = before ?? Infinity;
+  const isImport = (n: SyntaxNode): boolean =>
+    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
+  let anchor: SyntaxNode | null = null;
+  const firstImport = statements.findIndex(isImport);
+  if (firstImport >= 0) {
+    for (let i = firstImport; i < statements.length && isImport(statements[i]); i++) {
+      if (statements[i].endIndex > limit) break;
+      anchor = statements[i];
+    }
+  }
+  if (!anchor) {
+    const doc = statements[0];
+    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string' && doc.endIndex <= limit) {
+      anchor = doc; // the docstring
+    }
+  }
+  if (anchor) {
+    const end = lineEndOf(ctx.source, anchor.endIndex);
+    return { start: end, end, text: `${ctx.newline}import ${name}` };
+  }
+  const firstCode = statements[0];
+  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
+  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
+  return { start: at, end: at, text: `${lead}import ${name}${ctx.newline}` };
+}
+
+/** edits.ts `withImport` (the same edits): `edits`, plus `import <name>` before the first of them where the
+ *  module does not import it yet, with importEdit. */
+export function editsWithImport(ctx: RuleContext, name: string, edits: Edit[]): Edit[] {
+  const imp = importEdit(ctx, name, Math.min(...edits.map((e) => e.start)));
+  return imp ? [imp, ...edits] : edits;
 }
