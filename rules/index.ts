@@ -9,7 +9,7 @@ import { popupInBackground } from './popup-in-background/index.js';
 import { viewportCapture } from './viewport-capture.js';
 import { view3dOperator } from './view3d-operator/index.js';
 import { invokeFileOperator } from './invoke-file-operator.js';
-import { uiRegistrationGate } from './ui-registration-gate.js';
+import { uiRegistrationGate } from './ui-registration-gate/index.js';
 import { modeSetWithoutActive } from './mode-set-without-active/index.js';
 import { timersNeverFire } from './timers-never-fire.js';
 import { modalStartHeadless } from './modal-start-headless.js';
