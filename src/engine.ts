@@ -70,7 +70,8 @@ export function collectFindings(
         return (newline ??= detectNewline(source));
       },
       get model() {
-        return (model ??= fileModel(absPath, source, tree));
+        // The model's index query joins the one pass of the rules' queries over this tree.
+        return (model ??= fileModel(absPath, source, tree, (q) => pass.matches(t.code, q)));
       },
       matches: (q, node) => {
         // Over the whole tree: one pass for all the rules' patterns (query-pass.ts).

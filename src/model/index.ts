@@ -50,7 +50,7 @@ export interface FileModel {
   inMainFlow(node: SyntaxNode): boolean;
 }
 
-export function fileModel(absPath: string, source: string, tree: Tree): FileModel {
+export function fileModel(absPath: string, source: string, tree: Tree, run?: (query: string) => Array<Record<string, SyntaxNode>>): FileModel {
   // Everything is computed on first use: most rules never ask, and most files never need the other files.
   let index: ModuleIndex | undefined;
   let base: AddonModel | undefined;
@@ -74,7 +74,7 @@ export function fileModel(absPath: string, source: string, tree: Tree): FileMode
       return (module ??= getBase().moduleOfFile(absPath)?.name ?? path.basename(absPath).replace(/\.py$/, ''));
     },
     get index() {
-      return (index ??= moduleIndex(tree));
+      return (index ??= moduleIndex(tree, run));
     },
     get addon() {
       return (addon ??= getBase().root ? overlay(getBase(), model.module, model.index) : getBase());

@@ -42,7 +42,7 @@ export interface CallSite {
   node: SyntaxNode;
   /** The called expression as a dotted path (`['self', 'setup']`, `['ops', 'util', 'f']`); null when it is
    *  not a plain dotted name (a subscript, a call result). */
-  path: string[] | null;
+  readonly path: string[] | null;
   /** The function whose body makes the call (lambdas count as the function around them); null at module
    *  level or in a class body. */
   fn: FunctionDef | null;
@@ -87,7 +87,9 @@ export function dottedPath(node: SyntaxNode | null | undefined): string[] | null
   return null;
 }
 
-export function moduleIndex(tree: Tree): ModuleIndex {
+/** The index of a tree. `run` runs the index's query (INDEX_QUERY) over it, where a caller can share that
+ *  pass with others (the engine's one pass for all rules); by default it runs alone. */
+export function moduleIndex(tree: Tree, run?: (query: string) => Array<Record<string, SyntaxNode>>): ModuleIndex {
   const hit = cache.get(tree);
   if (hit) return hit;
   const guards = new Map<number, boolean>();
@@ -107,7 +109,7 @@ export function moduleIndex(tree: Tree): ModuleIndex {
       return g;
     },
   };
-  walk(tree, index, { fn: null, cls: null, inMain: false, inLambda: false, prefix: '' });
+  walk(tree, index, { fn: null, cls: null, inMain: false, inLambda: false, prefix: '' }, run);
   cache.set(tree, index);
   return index;
 }
@@ -122,7 +124,7 @@ interface Place {
 
 /** The nodes the index keeps, captured in one query: the Node binding then marshals only these, not every
  *  node of the tree (which walking children or a cursor over each node costs). */
-const INDEX_QUERY = `[
+export const INDEX_QUERY = `[
   (function_definition) @def
   (class_definition) @class
   (lambda) @lambda
@@ -132,11 +134,12 @@ const INDEX_QUERY = `[
 ]
 (module (if_statement) @if)`;
 
-function walk(tree: Tree, index: ModuleIndex, root: Place): void {
-  // Each position is read once: every read of a node's position is a call into the native binding.
-  const captures = compileQuery(INDEX_QUERY)
-    .captures(tree.rootNode)
-    .map(({ name, node }) => ({ name, node, start: node.startIndex, end: node.endIndex }));
+function walk(tree: Tree, index: ModuleIndex, root: Place, run?: (query: string) => Array<Record<string, SyntaxNode>>): void {
+  // Each pattern captures one node; each position is read once (every read calls into the native binding).
+  const found = run
+    ? run(INDEX_QUERY).flatMap((m) => Object.entries(m).map(([name, node]) => ({ name, node })))
+    : compileQuery(INDEX_QUERY).captures(tree.rootNode);
+  const captures = found.map(({ name, node }) => ({ name, node, start: node.startIndex, end: node.endIndex }));
   // Outer nodes first where two start at one point (`f(x)(y)`), so the stack of scopes nests.
   captures.sort((a, b) => a.start - b.start || b.end - a.end);
   const open: Array<{ end: number; place: Place }> = [];
@@ -173,7 +176,17 @@ function walk(tree: Tree, index: ModuleIndex, root: Place): void {
 }
 
 function addCall(node: SyntaxNode, index: ModuleIndex, at: Place): void {
-  const call = { node, path: dottedPath(node.childForFieldName('function')), fn: at.fn, inMain: at.inMain, inLambda: at.inLambda };
+  // The dotted path is read on first use: most calls of a file are never asked about.
+  let path: string[] | null | undefined;
+  const call: CallSite = {
+    node,
+    get path() {
+      return path === undefined ? (path = dottedPath(node.childForFieldName('function'))) : path;
+    },
+    fn: at.fn,
+    inMain: at.inMain,
+    inLambda: at.inLambda,
+  };
   index.calls.push(call);
   const key = at.fn ? at.fn.node.id : 0;
   const list = index.callsIn.get(key);
