@@ -68,8 +68,14 @@ export function addonModelFor(file: string, own?: { text: string; tree: Tree }):
     models.set(root, m);
     while (models.size > KEEP_MODELS) models.delete(models.keys().next().value!);
   }
+  const mine = own ? m.moduleOfFile(file) : null;
+  if (own && mine && mine.text === own.text) adopters.get(m)?.(mine.name, own.tree);
   return m;
 }
+
+/** Per package model: takes the tree a file's rules run on, when its text is the one on disk, so that the
+ *  model indexes that tree instead of parsing the file again (the index is the same either way). */
+const adopters = new WeakMap<AddonModel, (module: string, tree: Tree) => void>();
 
 function singleFileModel(file: string, own?: { text: string; tree: Tree }): AddonModel {
   const name = path.basename(file).replace(/\.py$/, '');
@@ -79,14 +85,21 @@ function singleFileModel(file: string, own?: { text: string; tree: Tree }): Addo
 
 function buildModel(root: string | null, modules: Map<string, ModuleFile>, preset?: Map<string, ModuleIndex>): AddonModel {
   const indexes = new Map<string, ModuleIndex | null>(preset);
+  // Held weakly: a tree no rule holds any more is parsed again if it is ever needed.
+  const parsed = new Map<string, WeakRef<Tree>>();
   const byFile = new Map([...modules.values()].map((m) => [m.file, m]));
-  return withIndexes(root, modules, byFile, (name) => {
+  const model = withIndexes(root, modules, byFile, (name) => {
     if (indexes.has(name)) return indexes.get(name)!;
     const m = modules.get(name);
-    const idx = m ? moduleIndex(parsePython(m.text)) : null;
+    const idx = m ? moduleIndex(parsed.get(name)?.deref() ?? parsePython(m.text)) : null;
+    parsed.delete(name);
     indexes.set(name, idx);
     return idx;
   });
+  adopters.set(model, (name, tree) => {
+    if (!indexes.has(name)) parsed.set(name, new WeakRef(tree));
+  });
+  return model;
 }
 
 function withIndexes(
