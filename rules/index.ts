@@ -2,8 +2,8 @@
 // the tests all read it.
 import type { Rule } from '../src/types.js';
 import { gpuInBackground } from './gpu-in-background/index.js';
-import { keymapWithoutGuard } from './keymap-without-guard.js';
-import { restrictedContextInRegister } from './restricted-context-in-register.js';
+import { keymapWithoutGuard } from './keymap-without-guard/index.js';
+import { restrictedContextInRegister } from './restricted-context-in-register/index.js';
 import { contextAreaNone } from './context-area-none/index.js';
 import { popupInBackground } from './popup-in-background/index.js';
 import { viewportCapture } from './viewport-capture.js';

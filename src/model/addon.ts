@@ -28,9 +28,6 @@ export interface AddonModel {
   moduleOfFile(file: string): ModuleFile | null;
   /** The index of a module (parsed from disk on first use), or null when the add-on has no such module. */
   index(module: string): ModuleIndex | null;
-  /** Use this tree for a module whose text on disk is `text` (the file being fixed, as read): it need not
-   *  be parsed again. */
-  seed(module: string, text: string, tree: Tree): void;
   /** What a dotted call path names, seen from `fn` (null: module level) in `module`. */
   resolve(module: string, pathParts: string[], fn: FunctionDef | null): Target | null;
   /** The functions a call can run (a class call runs `__init__`; `mod.register()` over a list of the
@@ -71,8 +68,14 @@ export function addonModelFor(file: string, own?: { text: string; tree: Tree }):
     models.set(root, m);
     while (models.size > KEEP_MODELS) models.delete(models.keys().next().value!);
   }
+  const mine = own ? m.moduleOfFile(file) : null;
+  if (own && mine && mine.text === own.text) adopters.get(m)?.(mine.name, own.tree);
   return m;
 }
+
+/** Per package model: takes the tree a file's rules run on, when its text is the one on disk, so that the
+ *  model indexes that tree instead of parsing the file again (the index is the same either way). */
+const adopters = new WeakMap<AddonModel, (module: string, tree: Tree) => void>();
 
 function singleFileModel(file: string, own?: { text: string; tree: Tree }): AddonModel {
   const name = path.basename(file).replace(/\.py$/, '');
@@ -82,19 +85,20 @@ function singleFileModel(file: string, own?: { text: string; tree: Tree }): Addo
 
 function buildModel(root: string | null, modules: Map<string, ModuleFile>, preset?: Map<string, ModuleIndex>): AddonModel {
   const indexes = new Map<string, ModuleIndex | null>(preset);
+  // Held weakly: a tree no rule holds any more is parsed again if it is ever needed.
+  const parsed = new Map<string, WeakRef<Tree>>();
   const byFile = new Map([...modules.values()].map((m) => [m.file, m]));
-  const seeds = new Map<string, Tree>();
   const model = withIndexes(root, modules, byFile, (name) => {
     if (indexes.has(name)) return indexes.get(name)!;
     const m = modules.get(name);
-    const idx = m ? moduleIndex(seeds.get(name) ?? parsePython(m.text)) : null;
-    seeds.delete(name);
+    const idx = m ? moduleIndex(parsed.get(name)?.deref() ?? parsePython(m.text)) : null;
+    parsed.delete(name);
     indexes.set(name, idx);
     return idx;
   });
-  model.seed = (name, text, tree) => {
-    if (!indexes.has(name) && modules.get(name)?.text === text) seeds.set(name, tree);
-  };
+  adopters.set(model, (name, tree) => {
+    if (!indexes.has(name)) parsed.set(name, new WeakRef(tree));
+  });
   return model;
 }
 
@@ -109,7 +113,6 @@ function withIndexes(
     modules,
     moduleOfFile: (file) => byFile.get(file) ?? null,
     index,
-    seed: () => {},
     resolve: (module, parts, fn) => resolvePath(model, module, parts, fn, 0),
     callees: (module, call) => calleesOf(model, module, call),
   };

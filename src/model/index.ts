@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import type { SyntaxNode, Tree } from '../types.js';
 import { addonModelFor, overlay, type AddonModel } from './addon.js';
+import { packageRootOf } from '../syntax/package.js';
 import { isMainGuard } from '../syntax/scope.js';
 import { headlessFunctions, mainFlowFunctions, type Reached } from './headless.js';
 import { functionAt, moduleIndex, type FunctionDef, type ModuleIndex } from './module.js';
@@ -29,6 +30,9 @@ export interface FileModel {
   readonly index: ModuleIndex;
   /** The add-on, with this file's index as its text is now. */
   readonly addon: AddonModel;
+  /** How many modules the add-on has (`addon.modules.size`; 1 for a file outside a package), known without
+   *  parsing or indexing any file. */
+  readonly moduleCount: number;
   /**
    * When the code at `node` runs while the add-on loads or unloads, in order register, import, unregister
    * (a function can be reached from more than one); empty when it does not (operators, draw callbacks,
@@ -59,15 +63,8 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
   let reach: ReachMap | undefined;
   let headless: Map<number, Reached> | undefined;
   let mainFlow: Set<number> | undefined;
-  const getBase = (): AddonModel => {
-    if (!base) {
-      base = addonModelFor(absPath, { text: source, tree });
-      // The file as read is the file on disk: other files' questions about it reuse this tree.
-      const name = base.moduleOfFile(absPath)?.name;
-      if (name) base.seed(name, source, tree);
-    }
-    return base;
-  };
+  let moduleCount: number | undefined;
+  const getBase = (): AddonModel => (base ??= addonModelFor(absPath, { text: source, tree }));
   const model: FileModel = {
     absPath,
     get module() {
@@ -78,6 +75,9 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
     },
     get addon() {
       return (addon ??= getBase().root ? overlay(getBase(), model.module, model.index) : getBase());
+    },
+    get moduleCount() {
+      return (moduleCount ??= packageRootOf(absPath) ? getBase().modules.size : 1);
     },
     loadTimes(node, options = {}) {
       if (insideLambda(node)) return [];
@@ -125,6 +125,22 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
     },
   };
   return model;
+}
+
+/**
+ * The qualified names of the functions of this file that `from` (functions of this file) run, themselves
+ * included: followed through the calls of this file as the model resolves them (nested functions, methods
+ * through `self`, classes to `__init__`), lambdas left out; for code that runs from one particular function
+ * (a module's `register()`, one statement of it, functions named like `register_keymaps`).
+ */
+export function reachedInFile(model: FileModel, from: FunctionDef[]): Set<string> {
+  if (from.length === 0) return new Set();
+  const starts = from.map((def) => {
+    const entry = { module: model.module, qualname: def.qualname };
+    return { module: model.module, def, kind: 'register' as const, via: [], entry, guarded: false };
+  });
+  const reached = reachFrom(model.addon, starts, { module: model.module, index: model.index });
+  return new Set(reached.get('register')?.get(model.module)?.keys() ?? []);
 }
 
 /** This file's reach: its own entry points, walked through this file as its text is now. Functions that

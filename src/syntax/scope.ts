@@ -155,6 +155,12 @@ export function enclosingStatement(node: SyntaxNode): SyntaxNode | null {
   return null;
 }
 
+/** The statement of `block` (a block or the module) that holds `node`, or null when `node` is not inside it. */
+export function statementIn(block: SyntaxNode, node: SyntaxNode): SyntaxNode | null {
+  for (let n: SyntaxNode | null = node; n; n = n.parent) if (n.parent?.id === block.id) return n;
+  return null;
+}
+
 /**
  * True when `node` already sits behind a check whose condition text satisfies `mentions`: an `if`/`elif`/
  * `else` or a conditional expression on it, `<check> and …`, a `try` with an `except`, or an earlier
