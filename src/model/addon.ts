@@ -30,6 +30,9 @@ export interface AddonModel {
   index(module: string): ModuleIndex | null;
   /** What a dotted call path names, seen from `fn` (null: module level) in `module`. */
   resolve(module: string, pathParts: string[], fn: FunctionDef | null): Target | null;
+  /** The identifiers a module's text holds (a cheap test before parsing it: a file that never names a
+   *  function cannot call it). */
+  words(module: string): Set<string>;
   /** The functions a call can run (a class call runs `__init__`; `mod.register()` over a list of the
    *  package's modules runs each of their `register()`). */
   callees(module: string, call: CallSite): Array<{ module: string; def: FunctionDef }>;
@@ -114,6 +117,7 @@ function withIndexes(
     moduleOfFile: (file) => byFile.get(file) ?? null,
     index,
     resolve: (module, parts, fn) => resolvePath(model, module, parts, fn, 0),
+    words: (module) => wordsOf(modules.get(module)),
     callees: (module, call) => calleesOf(model, module, call),
   };
   return model;
@@ -201,4 +205,13 @@ function calleesOf(model: AddonModel, module: string, call: CallSite): Array<{ m
     return out;
   }
   return [];
+}
+
+const wordSets = new WeakMap<ModuleFile, Set<string>>();
+
+function wordsOf(m: ModuleFile | undefined): Set<string> {
+  if (!m) return new Set();
+  let w = wordSets.get(m);
+  if (!w) wordSets.set(m, (w = new Set(m.text.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [])));
+  return w;
 }

@@ -166,7 +166,7 @@ function crossFileReach(base: AddonModel, module: string, fn: FunctionDef): Reac
  *  need not be parsed at all. */
 function mentionedElsewhere(base: AddonModel, module: string): boolean {
   const last = module.split('.').pop()!;
-  for (const m of base.modules.values()) if (m.name !== module && m.text.includes(last)) return true;
+  for (const m of base.modules.values()) if (m.name !== module && base.words(m.name).has(last)) return true;
   return false;
 }
 

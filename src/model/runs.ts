@@ -137,7 +137,9 @@ function backward(model: AddonModel, module: string, def: FunctionDef, visiting:
   }
   const mayCall = callerTextTest(def);
   for (const m of model.modules.values()) {
-    if (m.name === module ? !m.text.includes(def.name) : !mayCall(m.text)) continue;
+    const words = model.words(m.name);
+    if (!words.has(def.name) || (def.cls && m.name !== module && !words.has(def.cls.name))) continue;
+    if (m.name !== module && !mayCall(m.text)) continue;
     const other = model.index(m.name);
     for (const call of other?.calls ?? []) {
       if (call.inLambda || call.inMain || call.path?.[call.path.length - 1] !== def.name) continue;
