@@ -11,6 +11,7 @@ const BATCH = 8;
 
 export function analyseInWorkers(tasks: FileTask[], threads: number): Promise<FileAnalysis[]> {
   const results: FileAnalysis[] = new Array(tasks.length);
+  const batches = batchesByAddon(tasks);
   let next = 0;
   let done = 0;
   return new Promise((resolve, reject) => {
@@ -21,13 +22,11 @@ export function analyseInWorkers(tasks: FileTask[], threads: number): Promise<Fi
       else resolve(results);
     };
     const feed = (w: Worker): void => {
-      if (next >= tasks.length) return;
-      const start = next;
-      const batch = tasks.slice(start, start + BATCH);
-      next += batch.length;
-      w.postMessage({ start, tasks: batch });
+      if (next >= batches.length) return;
+      const { start, end } = batches[next++];
+      w.postMessage({ start, tasks: tasks.slice(start, end) });
     };
-    for (let i = 0; i < Math.min(threads, Math.ceil(tasks.length / BATCH)); i++) {
+    for (let i = 0; i < Math.min(threads, batches.length); i++) {
       const w = new Worker(new URL('./worker.js', import.meta.url));
       workers.push(w);
       w.on('message', (m: { start: number; results: FileAnalysis[] }) => {
@@ -40,4 +39,28 @@ export function analyseInWorkers(tasks: FileTask[], threads: number): Promise<Fi
       feed(w);
     }
   });
+}
+
+/** Consecutive runs of tasks, each within one add-on (an add-on's files are discovered together): a
+ *  small add-on is one batch with its neighbours up to BATCH files; a large one is one batch of its own,
+ *  however long, so that its model is built by one worker. */
+function batchesByAddon(tasks: FileTask[]): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  let start = 0;
+  while (start < tasks.length) {
+    let end = start + 1;
+    const addon = tasks[start].addonRoot;
+    while (end < tasks.length && tasks[end].addonRoot === addon) end++;
+    // Small add-ons (single files, tiny packages) share a batch up to BATCH files.
+    while (end - start < BATCH && end < tasks.length) {
+      let e = end + 1;
+      while (e < tasks.length && tasks[e].addonRoot === tasks[end].addonRoot) e++;
+      if (e - start > BATCH) break;
+      end = e;
+    }
+    out.push({ start, end });
+    start = end;
+  }
+  // The largest first, so that one long add-on does not start last and finish alone.
+  return out.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
 }

@@ -154,7 +154,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     const cfg = safeConfigFor(path.dirname(f.absPath));
     if (cfg === 'error') return { f, display, configError: true as const };
     const { rules, unsafe } = rulesFor(cfg);
-    const task: FileTask = { absPath: f.absPath, display, ruleCodes: rules.map((r) => r.code), unsafe };
+    const task: FileTask = { absPath: f.absPath, display, ruleCodes: rules.map((r) => r.code), unsafe, addonRoot: f.addonRoot };
     if (f.zip) {
       try {
         task.bytes = zipEntryBytes(f.zip.archive, f.zip.entry);
@@ -233,6 +233,9 @@ export async function run(options: RunOptions): Promise<RunReport> {
 export interface FileTask {
   absPath: string;
   display: string;
+  /** The add-on the file belongs to: a worker gets an add-on's files together, so that the add-on model
+   *  (its other files, parsed once) is built in one worker only. */
+  addonRoot?: string;
   /** Codes of the rules to run (from bgsafe's own table). */
   ruleCodes: string[];
   unsafe: boolean;
