@@ -7,7 +7,8 @@ export { fileDiff, formatDiff, formatText, formatJson, toJson, JSON_SCHEMA_VERSI
 export { formatSummary } from './reporters/summary.js';
 export { toSarif } from './reporters/sarif.js';
 export { selectRules, ConfigError, UsageError } from './config.js';
-export { decodeSource, encodeSource, readSource, writeAtomic } from './files.js';
+export { decodeSource, encodeSource, readSource } from './read.js';
+export { writeAtomic } from './write.js';
 export { VERSION } from './version.js';
 export { allRules, ruleByCode } from '../rules/index.js';
 export type * from './types.js';
