@@ -1,20 +1,26 @@
-// One tree-sitter parser and one compiled query per pattern text, for the whole process.
+// Stage parse: one tree-sitter parser and one compiled query per pattern text, for the whole thread.
+// The native binding is loaded on first use: the main thread of a batch on worker threads never parses.
 import { createRequire } from 'node:module';
 import type ParserT from 'tree-sitter';
+import { noteParsed } from './reclaim.js';
 import type { SyntaxNode, Tree } from './types.js';
 
 const require = createRequire(import.meta.url);
-const Parser = require('tree-sitter') as typeof ParserT;
-const Python = require('tree-sitter-python');
+type Binding = { Parser: typeof ParserT; Python: ParserT.Language };
+let binding: Binding | undefined;
+const treeSitter = (): Binding =>
+  (binding ??= { Parser: require('tree-sitter') as typeof ParserT, Python: require('tree-sitter-python') as ParserT.Language });
 
 let parser: ParserT | undefined;
 const queries = new Map<string, ParserT.Query>();
 
 export function parsePython(source: string): Tree {
   if (!parser) {
+    const { Parser, Python } = treeSitter();
     parser = new Parser();
     parser.setLanguage(Python);
   }
+  noteParsed(source.length);
   // The Node binding reads the string in chunks; a larger buffer avoids many callbacks on big files.
   return parser.parse(source, undefined, { bufferSize: Math.max(32 * 1024, source.length + 1) });
 }
@@ -22,6 +28,7 @@ export function parsePython(source: string): Tree {
 export function compileQuery(pattern: string): ParserT.Query {
   let q = queries.get(pattern);
   if (!q) {
+    const { Parser, Python } = treeSitter();
     q = new Parser.Query(Python, pattern);
     queries.set(pattern, q);
   }

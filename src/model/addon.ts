@@ -39,8 +39,9 @@ export interface AddonModel {
 }
 
 const models = new Map<string, AddonModel>();
-/** Add-on models kept at once (memory must not grow with the batch). */
-const KEEP_MODELS = 4;
+/** Add-on models kept at once: files come add-on by add-on (a worker gets whole add-ons), so only the
+ *  current one is needed, and memory does not grow with the batch. */
+const KEEP_MODELS = 1;
 
 /** Forget every add-on read so far: each run starts from the files as they are on disk then. */
 export function clearAddonModels(): void {

@@ -74,6 +74,6 @@ export function packageSources(file: string | null): Array<{ file: string; text:
   };
   walk(root, 0);
   sourcesByRoot.set(root, out);
-  while (sourcesByRoot.size > 4) sourcesByRoot.delete(sourcesByRoot.keys().next().value!);
+  while (sourcesByRoot.size > 1) sourcesByRoot.delete(sourcesByRoot.keys().next().value!);
   return out;
 }

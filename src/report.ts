@@ -1,0 +1,142 @@
+// The run's report, before any printer sees it (reporters/ print it): one FileReport per file from its
+// analysis, the add-ons, and the totals.
+import * as path from 'node:path';
+import type { DiscoveredFile } from './discover.js';
+import type { FileAnalysis } from './protocol.js';
+import type { FileError, ReportedFinding } from './types.js';
+
+export interface FileReport {
+  /** Path relative to cwd, with forward slashes (as in diffs and reports). */
+  path: string;
+  absPath: string;
+  addon: string;
+  /** The source as read and as fixed (equal when nothing changed). Both are '' for a file with no change
+   *  and no finding: no printer shows its text, and a batch of thousands of files need not hold them. */
+  original: string;
+  output: string;
+  changed: boolean;
+  /** A new file that fixes of other files need (e.g. a generated runtime module); `original` is ''. */
+  created: boolean;
+  written: boolean;
+  fixesApplied: number;
+  findings: ReportedFinding[];
+  errors: FileError[];
+  unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+  /** New files this file's fixes need (relative to its folder); see Fix.createFiles. */
+  createFiles: Array<{ path: string; text: string }>;
+}
+
+export interface AddonSummary {
+  name: string;
+  root: string;
+  files: number;
+  changed: number;
+  findings: number;
+  errors: number;
+}
+
+export interface RunReport {
+  files: FileReport[];
+  /** Errors for paths and configuration, and every file's errors. */
+  errors: FileError[];
+  unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
+  addons: AddonSummary[];
+  summary: {
+    filesScanned: number;
+    filesChanged: number;
+    filesCreated: number;
+    filesWritten: number;
+    fixesApplied: number;
+    findings: number;
+    findingsByRule: Record<string, number>;
+    errors: number;
+  };
+}
+
+export function displayPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  return (rel === '' ? path.basename(abs) : rel).split(path.sep).join('/');
+}
+
+export function emptyReport(f: { absPath: string; addon: string }, display: string): FileReport {
+  return {
+    path: display,
+    absPath: f.absPath,
+    addon: f.addon,
+    original: '',
+    output: '',
+    changed: false,
+    written: false,
+    fixesApplied: 0,
+    findings: [],
+    errors: [],
+    unusedSuppressions: [],
+    created: false,
+    createFiles: [],
+  };
+}
+
+/** A file's report from its analysis (not written yet). */
+export function fileReport(f: DiscoveredFile, display: string, a: FileAnalysis): FileReport {
+  const base = emptyReport(f, display);
+  if (a.readError || !a.decoded || !a.result) {
+    base.errors.push({ path: display, kind: 'read', message: a.readError ?? 'cannot read' });
+    return base;
+  }
+  const { decoded, result } = a;
+  return {
+    ...base,
+    original: decoded.text,
+    // Left out of an unchanged file's analysis: it is the text as read.
+    output: result.changed ? result.output : decoded.text,
+    changed: result.changed,
+    fixesApplied: result.fixesApplied,
+    findings: result.findings,
+    errors: result.errors,
+    unusedSuppressions: result.unusedSuppressions,
+    createFiles: result.createFiles,
+  };
+}
+
+/** Per add-on counts over the files analysed (files created for them are counted in by addTotals). */
+export function addonSummaries(files: DiscoveredFile[], reports: FileReport[], cwd: string): AddonSummary[] {
+  const addons = new Map<string, AddonSummary>();
+  for (const [i, f] of files.entries()) {
+    const fr = reports[i];
+    let a = addons.get(f.addonRoot);
+    if (!a) {
+      a = { name: f.addon, root: displayPath(f.addonRoot, cwd), files: 0, changed: 0, findings: 0, errors: 0 };
+      addons.set(f.addonRoot, a);
+    }
+    a.files++;
+    if (fr.changed) a.changed++;
+    a.findings += fr.findings.length;
+    a.errors += fr.errors.length;
+  }
+  return [...addons.values()];
+}
+
+/** Fill in the report's errors, unused suppressions and summary from its files. */
+export function addTotals(report: RunReport, write: boolean): void {
+  for (const fr of report.files) {
+    report.errors.push(...fr.errors);
+    report.unusedSuppressions.push(...fr.unusedSuppressions);
+    if (fr.created) {
+      report.summary.filesCreated++;
+      if (fr.written) report.summary.filesWritten++;
+      const a = report.addons.find((x) => x.name === fr.addon);
+      if (a) a.changed++;
+      continue;
+    }
+    report.summary.filesScanned++;
+    if (fr.changed) report.summary.filesChanged++;
+    if (fr.written) report.summary.filesWritten++;
+    // With write, count the fixes that reached the disk.
+    if (!write || fr.written) report.summary.fixesApplied += fr.fixesApplied;
+    for (const finding of fr.findings) {
+      report.summary.findings++;
+      report.summary.findingsByRule[finding.code] = (report.summary.findingsByRule[finding.code] ?? 0) + 1;
+    }
+  }
+  report.summary.errors = report.errors.length;
+}
