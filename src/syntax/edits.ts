@@ -122,10 +122,15 @@ export function importsModule(root: SyntaxNode, name: string): boolean {
 export function ensureImport(ctx: RuleContext, name: string, before?: number): Edit | null {
   const root = ctx.tree.rootNode;
   if (importsModule(root, name)) return null;
+  return importPlacement(ctx, root.namedChildren.filter((n) => n.type !== 'comment'), name, before);
+}
+
+/** Where `import <name>` goes among the module's top-level `statements` (comments left out), and the edit
+ *  that puts it there; shared by ensureImport and names.ts's importEdit. */
+export function importPlacement(ctx: RuleContext, statements: SyntaxNode[], name: string, before?: number): Edit {
   const limit = before ?? Infinity;
   const isImport = (n: SyntaxNode): boolean =>
     n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
-  const statements = root.namedChildren.filter((n) => n.type !== 'comment');
   let anchor: SyntaxNode | null = null;
   // The last statement of the first run of imports (e.g. after `bl_info = {...}`), if it comes before `before`.
   const firstImport = statements.findIndex(isImport);

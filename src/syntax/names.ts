@@ -4,7 +4,7 @@
 // `import <name>` a fix needs, asked once per tree.
 import type { Edit, SyntaxNode, RuleContext, Tree } from '../types.js';
 import { functionAround } from './functions.js';
-import { lineEndOf, lineStartOf } from './source.js';
+import { importPlacement } from './edits.js';
 
 /**
  * The literal value of a plain Python string node: one quote character on each side, an optional `r`/`u`
@@ -140,32 +140,7 @@ function importFacts(ctx: RuleContext, name: string): ImportFacts {
  */
 export function importEdit(ctx: RuleContext, name: string, before?: number): Edit | null {
   const { imported, statements } = importFacts(ctx, name);
-  if (imported) return null;
-  const limit = before ?? Infinity;
-  const isImport = (n: SyntaxNode): boolean =>
-    n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
-  let anchor: SyntaxNode | null = null;
-  const firstImport = statements.findIndex(isImport);
-  if (firstImport >= 0) {
-    for (let i = firstImport; i < statements.length && isImport(statements[i]); i++) {
-      if (statements[i].endIndex > limit) break;
-      anchor = statements[i];
-    }
-  }
-  if (!anchor) {
-    const doc = statements[0];
-    if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string' && doc.endIndex <= limit) {
-      anchor = doc; // the docstring
-    }
-  }
-  if (anchor) {
-    const end = lineEndOf(ctx.source, anchor.endIndex);
-    return { start: end, end, text: `${ctx.newline}import ${name}` };
-  }
-  const firstCode = statements[0];
-  const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
-  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
-  return { start: at, end: at, text: `${lead}import ${name}${ctx.newline}` };
+  return imported ? null : importPlacement(ctx, statements, name, before);
 }
 
 /** edits.ts `withImport` (the same edits): `edits`, plus `import <name>` before the first of them where the
