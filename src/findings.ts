@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { queryMatches } from './parse.js';
 import { detectIndentUnit, detectNewline, lineStarts, positionOf } from './syntax/source.js';
 import { fileModel, type FileModel } from './model/index.js';
+import { relevantRules } from './prefilter.js';
 import { QueryPass } from './query-pass.js';
 import type { FileError, Finding, SyntaxNode, Rule, RuleContext, Tree } from './types.js';
 
@@ -24,7 +25,7 @@ export function collectFindings(
   const findings: Finding[] = [];
   const starts = lineStarts(source);
   const queryCache = new Map<string, Array<Record<string, SyntaxNode>>>();
-  const relevant = rules.filter((t) => t.prefilter.some((s) => source.includes(s)));
+  const relevant = relevantRules(rules, source);
   const pass = new QueryPass(tree, relevant.map((t) => t.code));
   // Computed on first use: most files need neither.
   let indentUnit: string | undefined;

@@ -67,8 +67,3 @@ export function syntaxErrors(tree: Tree): Array<{ start: number; row: number; co
   walk(tree.rootNode);
   return out;
 }
-
-/** The patterns compiled so far (for the bench's accounting of query passes). */
-export function compiledPatterns(): string[] {
-  return [...queries.keys()];
-}

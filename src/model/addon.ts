@@ -92,7 +92,7 @@ function buildModel(root: string | null, modules: Map<string, ModuleFile>, prese
   // Held weakly: a tree no rule holds any more is parsed again if it is ever needed.
   const parsed = new Map<string, WeakRef<Tree>>();
   const byFile = new Map([...modules.values()].map((m) => [m.file, m]));
-  const model = withIndexes(root, modules, byFile, (name) => {
+  const model = withIndexes(root, modules, (file) => byFile.get(file) ?? null, (name) => {
     if (indexes.has(name)) return indexes.get(name)!;
     const m = modules.get(name);
     const idx = m ? moduleIndex(parsed.get(name)?.deref() ?? parsePython(m.text)) : null;
@@ -109,13 +109,13 @@ function buildModel(root: string | null, modules: Map<string, ModuleFile>, prese
 function withIndexes(
   root: string | null,
   modules: Map<string, ModuleFile>,
-  byFile: Map<string, ModuleFile>,
+  moduleOfFile: (file: string) => ModuleFile | null,
   index: (name: string) => ModuleIndex | null,
 ): AddonModel {
   const model: AddonModel = {
     root,
     modules,
-    moduleOfFile: (file) => byFile.get(file) ?? null,
+    moduleOfFile,
     index,
     resolve: (module, parts, fn) => resolvePath(model, module, parts, fn, 0),
     words: (module) => wordsOf(modules.get(module)),
@@ -126,8 +126,7 @@ function withIndexes(
 
 /** The same add-on with one module's index replaced (the file being fixed, as its text is now). */
 export function overlay(model: AddonModel, module: string, idx: ModuleIndex): AddonModel {
-  const byFile = new Map([...model.modules.values()].map((m) => [m.file, m]));
-  return withIndexes(model.root, model.modules, byFile, (name) => (name === module ? idx : model.index(name)));
+  return withIndexes(model.root, model.modules, model.moduleOfFile, (name) => (name === module ? idx : model.index(name)));
 }
 
 /** `from .x import y` in `module`: the absolute dotted name `.x` stands for. */

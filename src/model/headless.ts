@@ -5,6 +5,7 @@
 // gets the words that say where it runs, for messages; the nearest entry point names it.
 import type { CallSite, FunctionDef, ModuleIndex } from './module.js';
 import type { SyntaxNode } from '../types.js';
+import { enclosingClass, enclosingFunction } from '../syntax/scope.js';
 
 export type EntryKind = 'register' | 'handler' | 'timer' | 'thread';
 
@@ -49,7 +50,7 @@ function entryPoints(idx: ModuleIndex): Array<[FunctionDef, Reached]> {
     if (def) starts.push([def, { kind: 'register', where: `in \`${def.name}()\` (called at import)` }]);
   }
   for (const def of idx.byNode.values()) {
-    if (def.cls && !def.parent && def.name === 'register' && !insideFunction(def.cls.node)) {
+    if (def.cls && !def.parent && def.name === 'register' && !enclosingFunction(def.cls.node)) {
       starts.push([def, { kind: 'register', where: `in \`${def.cls.name}.register()\`` }]);
     }
   }
@@ -67,11 +68,6 @@ function entryPoints(idx: ModuleIndex): Array<[FunctionDef, Reached]> {
   starts.push(...callbacks.filter(([, r]) => r.kind === 'handler'), ...persistent);
   for (const kind of order.slice(1)) starts.push(...callbacks.filter(([, r]) => r.kind === kind));
   return starts;
-}
-
-function insideFunction(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'lambda') return true;
-  return false;
 }
 
 function callbackEntry(idx: ModuleIndex, call: CallSite): [FunctionDef, Reached] | null {
@@ -136,7 +132,7 @@ export function mainFlowFunctions(idx: ModuleIndex): Set<number> {
   const reached = new Set<number>();
   const queue: FunctionDef[] = [];
   for (const call of idx.callsIn.get(0) ?? []) {
-    if (call.inLambda || insideClassBody(call.node) || call.path?.length !== 1) continue;
+    if (call.inLambda || enclosingClass(call.node) || call.path?.length !== 1) continue;
     const def = idx.functions.get(call.path[0]);
     if (def) queue.push(def);
   }
@@ -151,10 +147,5 @@ export function mainFlowFunctions(idx: ModuleIndex): Set<number> {
     }
   }
   return reached;
-}
-
-function insideClassBody(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return true;
-  return false;
 }
 

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import type { SyntaxNode, Tree } from '../types.js';
 import { addonModelFor, overlay, type AddonModel } from './addon.js';
 import { packageRootOf } from '../syntax/package.js';
-import { isMainGuard } from '../syntax/scope.js';
+import { enclosingClass, enclosingFunction, insideMainGuard } from '../syntax/scope.js';
 import { headlessFunctions, mainFlowFunctions, type Reached } from './headless.js';
 import { functionAt, moduleIndex, type FunctionDef, type ModuleIndex } from './module.js';
-import { entriesOf, reachFrom, reachOfFunction, type LoadKind, type Reach, type ReachMap } from './runs.js';
+import { crossesFiles, entriesOf, reachFrom, reachOfFunction, type LoadKind, type Reach, type ReachMap } from './runs.js';
 
 export type { AddonModel, Target } from './addon.js';
 export type { CallSite, ClassDef, FunctionDef, ModuleIndex } from './module.js';
@@ -80,9 +80,10 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
       return (moduleCount ??= packageRootOf(absPath) ? getBase().modules.size : 1);
     },
     loadTimes(node, options = {}) {
-      if (insideLambda(node)) return [];
+      // A lambda runs where it is called, not where it is written.
+      if (enclosingFunction(node)?.type === 'lambda') return [];
       const fn = functionAt(model.index, node);
-      if (!fn) return inMainBlock(node) ? [] : [{ kind: 'import', fn: null, reach: null }];
+      if (!fn) return insideMainGuard(node) ? [] : [{ kind: 'import', fn: null, reach: null }];
       reach ??= localReach(model.addon, model.module, model.index);
       const out: LoadTime[] = [];
       const kinds = ['register', 'import', 'unregister'] as const;
@@ -103,8 +104,8 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
       return describeLoadTime(model, lt);
     },
     headlessWhere(node) {
-      const fn = nearestFunction(node);
-      if (!fn) return insideClass(node) ? null : { kind: 'register', where: 'at module level' };
+      const fn = enclosingFunction(node);
+      if (!fn) return enclosingClass(node) ? null : { kind: 'register', where: 'at module level' };
       if (fn.type === 'lambda') return null;
       headless ??= headlessFunctions(model.index);
       const local = headless.get(fn.id);
@@ -113,8 +114,8 @@ export function fileModel(absPath: string, source: string, tree: Tree, run?: (qu
       return other ? { kind: 'register', where: model.describe(other) } : null;
     },
     inMainFlow(node) {
-      const fn = nearestFunction(node);
-      if (!fn) return !insideClass(node);
+      const fn = enclosingFunction(node);
+      if (!fn) return !enclosingClass(node);
       return fn.type !== 'lambda' && (mainFlow ??= mainFlowFunctions(model.index)).has(fn.id);
     },
     relativePath(m) {
@@ -156,7 +157,7 @@ function crossFileReach(base: AddonModel, module: string, fn: FunctionDef): Reac
   if (!onDisk) return [];
   const out: Reach[] = [];
   for (const r of reachOfFunction(base, module, onDisk).values()) {
-    if (r.entry.module !== module || r.via.some((s) => s.module !== module)) out.push(r);
+    if (crossesFiles(r, module)) out.push(r);
   }
   return out;
 }
@@ -170,37 +171,11 @@ function mentionedElsewhere(base: AddonModel, module: string): boolean {
   return false;
 }
 
-function nearestFunction(node: SyntaxNode): SyntaxNode | null {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'lambda') return p;
-  return null;
-}
-
-function insideClass(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return true;
-  return false;
-}
-
-function insideLambda(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) {
-    if (p.type === 'lambda') return true;
-    if (p.type === 'function_definition') return false;
-  }
-  return false;
-}
-
-function inMainBlock(node: SyntaxNode): boolean {
-  for (let p = node.parent; p; p = p.parent) {
-    if (p.parent?.type === 'module') return isMainGuard(p);
-  }
-  return false;
-}
-
 function describeLoadTime(model: FileModel, lt: LoadTime): string {
   if (!lt.fn || !lt.reach) return 'at import';
   const fn = lt.fn;
   const r = lt.reach;
-  const crossFile = r.entry.module !== model.module || r.via.some((s) => s.module !== model.module);
-  if (crossFile) {
+  if (crossesFiles(r, model.module)) {
     const entry = r.entry.qualname;
     return `in \`${fn.qualname}()\` (called from \`${entry}()\` in \`${model.relativePath(r.entry.module)}\`)`;
   }

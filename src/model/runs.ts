@@ -23,6 +23,11 @@ export interface Reach {
   entry: Step;
 }
 
+/** Whether the chain to a function of `module` passes through another file of the add-on. */
+export function crossesFiles(r: Reach, module: string): boolean {
+  return r.entry.module !== module || r.via.some((s) => s.module !== module);
+}
+
 /** Per kind, per module, per function qualname. */
 export type ReachMap = Map<LoadKind, Map<string, Map<string, Reach>>>;
 
