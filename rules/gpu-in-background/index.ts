@@ -3,6 +3,7 @@
 // The fix is Blender's own idiom: the value becomes None in background mode, or the statement is skipped.
 import type { SyntaxNode, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
+import { compactText } from '../../src/syntax/names.js';
 import { enclosingClass, enclosingStatement, isGuarded, mentionsBackground } from '../../src/syntax/scope.js';
 import { gpuImports, needsGpu, qualify } from './gpu-names.js';
 import { FIX_WRAP, MANUAL_WRAP, planFixes, type Hit } from './plan.js';
@@ -126,7 +127,7 @@ function findHits(ctx: RuleContext): Hit[] {
     const statement = enclosingStatement(call);
     if (!statement) continue;
     const callee = call.childForFieldName('function')!;
-    hits.push({ call, statement, kind: 'gpuCall', data: { call: `${shortText(callee)}()`, where } });
+    hits.push({ call, statement, kind: 'gpuCall', data: { call: `${compactText(callee)}()`, where } });
   }
 
   // Names a GPU object is assigned to while the add-on loads: headless they stay unset or become None,
@@ -134,22 +135,22 @@ function findHits(ctx: RuleContext): Hit[] {
   const gpuNames = new Set<string>();
   for (const { target, value } of ctx.matches(ASSIGNMENT_QUERY)) {
     if (!gpuCalls.some((c) => c.startIndex >= value.startIndex && c.endIndex <= value.endIndex)) continue;
-    if (loadTimeWhere(ctx, value)) gpuNames.add(shortText(target));
+    if (loadTimeWhere(ctx, value)) gpuNames.add(compactText(target));
   }
   if (gpuNames.size > 0) {
     for (const { call, callee } of ctx.matches(CALL_QUERY)) {
       if (callee.type !== 'attribute' || isGpuCall.has(call.id)) continue;
       const object = callee.childForFieldName('object');
-      if (!object || !gpuNames.has(shortText(object))) continue;
+      if (!object || !gpuNames.has(compactText(object))) continue;
       const where = loadTimeWhere(ctx, call);
       if (!where) continue;
-      const name = shortText(object);
+      const name = compactText(object);
       const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const mentions = (text: string): boolean => mentionsBackground(text) || new RegExp(`(^|[^\\w.])${escaped}\\b`).test(text);
       if (isGuarded(call, mentions)) continue;
       const statement = enclosingStatement(call);
       if (!statement) continue;
-      hits.push({ call, statement, kind: 'gpuObjectUse', data: { call: `${shortText(callee)}()`, where, object: name } });
+      hits.push({ call, statement, kind: 'gpuObjectUse', data: { call: `${compactText(callee)}()`, where, object: name } });
     }
   }
   return hits;
@@ -166,8 +167,4 @@ function loadTimeWhere(ctx: RuleContext, node: SyntaxNode): string | null {
     return name ? `in the body of class \`${name}\`` : 'at module level';
   }
   return ctx.model.describe(lt);
-}
-
-function shortText(node: SyntaxNode): string {
-  return node.text.replace(/\s+/g, '');
 }

@@ -6,9 +6,9 @@
 import type { SyntaxNode, RuleContext } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
 import { functionAround, methodClass, parameterNames } from '../../src/syntax/functions.js';
-import { identifiersNamed, stringValue } from '../../src/syntax/names.js';
+import { compactText, identifiersNamed, stringValue } from '../../src/syntax/names.js';
 import { endsLine, lineIndent, startsLine } from '../../src/syntax/source.js';
-import { createdObjects, flat, linkedAndUsed, type Created, type Site } from './objects.js';
+import { createdObjects, linkedAndUsed, type Created, type Site } from './objects.js';
 
 const CALL_QUERY = '(call function: (_) @callee arguments: (argument_list) @args) @call';
 
@@ -120,7 +120,7 @@ export const modeSetWithoutActive = defineRule({
       const call = callee?.parent;
       if (callee?.type !== 'attribute' || call?.type !== 'call' || call.startIndex !== callee.startIndex) continue;
       const args = call.childForFieldName('arguments');
-      if (args?.type !== 'argument_list' || flat(callee) !== 'bpy.ops.object.mode_set') continue;
+      if (args?.type !== 'argument_list' || compactText(callee) !== 'bpy.ops.object.mode_set') continue;
       const site = modeSetSite(ctx, call);
       if (site) checkModeSet(ctx, site, args);
     }
@@ -146,7 +146,7 @@ function modeSetSite(ctx: RuleContext, call: SyntaxNode): Site | null {
 
   const before = (n: SyntaxNode): boolean => n.endIndex <= statement.startIndex && functionAround(n)?.id === fn.id;
   const fnCalls = ctx.matches(CALL_QUERY, body).filter(({ call: c }) => functionAround(c)?.id === fn.id);
-  if (fnCalls.some(({ call: c, callee }) => before(c) && ADDS_ACTIVE.test(flat(callee)))) return null;
+  if (fnCalls.some(({ call: c, callee }) => before(c) && ADDS_ACTIVE.test(compactText(callee)))) return null;
   const data = {
     call: statement.text.split('\n')[0].trim(),
     where: whereOf(fn),
@@ -160,9 +160,9 @@ function modeSetSite(ctx: RuleContext, call: SyntaxNode): Site | null {
 function checkModeSet(ctx: RuleContext<MessageId>, site: Site, args: SyntaxNode): void {
   const { call, statement, data } = site;
   const created = createdObjects(ctx, site);
-  const removal = site.fnCalls.find(({ call: c, callee }) => site.before(c) && REMOVES.test(flat(callee)));
+  const removal = site.fnCalls.find(({ call: c, callee }) => site.before(c) && REMOVES.test(compactText(callee)));
   if (created.length === 0) {
-    if (removal) ctx.report({ messageId: 'afterRemoval', node: call, data: { ...data, removal: `${flat(removal.callee)}(…)` } });
+    if (removal) ctx.report({ messageId: 'afterRemoval', node: call, data: { ...data, removal: `${compactText(removal.callee)}(…)` } });
     return;
   }
   const usable = linkedAndUsed(ctx, site, created);
@@ -216,7 +216,7 @@ function whyNotFixed(
     }
     return { reason: `\`${named.name}\` is not used after the call, so it is unclear that the mode is meant for it`, manual };
   }
-  const collection = flat(named.link!.childForFieldName('function')!).replace(/\.link$/, '');
+  const collection = compactText(named.link!.childForFieldName('function')!).replace(/\.link$/, '');
   if (!VIEW_LAYER_COLLECTION.test(collection)) {
     return {
       reason: `\`${named.name}\` is linked to \`${collection}\`, which may not be in the view layer (then it cannot be made active)`,

@@ -2,6 +2,7 @@
 // whether each is linked to a collection before it, handed to another function, bound again, or used after
 // it: what decides which object the call is meant for.
 import type { SyntaxNode, RuleContext } from '../../src/types.js';
+import { compactText } from '../../src/syntax/names.js';
 
 const ASSIGN_QUERY = '(assignment left: (_) @left right: (_) @right) @assign';
 
@@ -36,7 +37,7 @@ export function createdObjects(ctx: RuleContext, { body, statement, before }: Si
   const created: Created[] = [];
   for (const { assign, left, right } of ctx.matches(ASSIGN_QUERY, body)) {
     if (left.type !== 'identifier' || right.type !== 'call' || !before(assign)) continue;
-    if (flat(right.childForFieldName('function')!) !== 'bpy.data.objects.new') continue;
+    if (compactText(right.childForFieldName('function')!) !== 'bpy.data.objects.new') continue;
     const s = assign.parent;
     if (s?.type !== 'expression_statement' || !s.parent || !within(statement, s.parent)) continue;
     const second = right.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment')[1];
@@ -59,7 +60,7 @@ export function linkedAndUsed(ctx: RuleContext, { body, statement, fnCalls, befo
       if (!before(k) || k.startIndex < c.statement.endIndex) continue;
       const passes = a.namedChildren.some((arg) => arg.text === c.name || (arg.type === 'keyword_argument' && arg.childForFieldName('value')?.text === c.name));
       if (!passes) continue;
-      if (/\.objects\.link$/.test(flat(callee)) && a.namedChildren[0]?.text === c.name) {
+      if (/\.objects\.link$/.test(compactText(callee)) && a.namedChildren[0]?.text === c.name) {
         const s = k.parent;
         if (s?.type === 'expression_statement' && s.parent && within(statement, s.parent)) c.link = k;
       } else {
@@ -79,10 +80,6 @@ function reassignedBetween(ctx: RuleContext, body: SyntaxNode, c: Created, state
     left.type === 'identifier' && left.text === c.name && assign.startIndex > c.statement.endIndex && assign.endIndex <= statement.startIndex);
 }
 
-/** The node's text without whitespace: `bpy.data.objects.new` however it is written. */
-export function flat(n: SyntaxNode): string {
-  return n.text.replace(/\s+/g, '');
-}
 
 /** `node` lies inside `outer`. */
 export function within(node: SyntaxNode, outer: SyntaxNode): boolean {

@@ -4,6 +4,7 @@
 // behind a background check.
 import type { CallSite, FunctionDef } from '../../src/model/index.js';
 import { enclosingFunction, isField, isGuarded, mentionsBackground } from '../../src/syntax/scope.js';
+import { compactText } from '../../src/syntax/names.js';
 import type { RuleContext, SyntaxNode } from '../../src/types.js';
 import { UiClasses, type ClassFacts } from './classes.js';
 import { callRunsAtLoad, loadFunctions } from './load-time.js';
@@ -12,7 +13,7 @@ import type { Sequence } from './sites.js';
 
 /** `X`, `ui.X`: the class expression as written, whitespace removed (the key a class is reported by). */
 export function className(node: SyntaxNode): string {
-  return node.text.replace(/\s+/g, '');
+  return compactText(node);
 }
 
 export class Scan {

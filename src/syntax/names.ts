@@ -149,3 +149,9 @@ export function editsWithImport(ctx: RuleContext, name: string, edits: Edit[]): 
   const imp = importEdit(ctx, name, Math.min(...edits.map((e) => e.start)));
   return imp ? [imp, ...edits] : edits;
 }
+
+/** A node's text without whitespace: `bpy.data.objects.new` however it is written (line breaks inside
+ *  brackets, spaces around dots). */
+export function compactText(node: SyntaxNode): string {
+  return node.text.replace(/\s+/g, '');
+}
