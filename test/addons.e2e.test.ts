@@ -7,7 +7,9 @@
 // and `outputs`: files the script must have written into $BGSAFE_E2E_OUT after the fix.
 // Manifest: { "rule": "BGS004" | null, "before": "fail" | "crash" | "pass", "select"?: ["BGS009"],
 //             "script"?: true, "outputs"?: ["shot.png"], "timeout"?: 60, "before4"?: "pass",
-//             "unchanged"?: true }  (unchanged: the proof is that the selected rule leaves this add-on alone)
+//             "unchanged"?: true, "source"?: "BGS001-…/case.input/pkg" }  (unchanged: the proof is that the
+//             selected rule leaves this add-on alone; source: the add-on is a fixture case's package, under
+//             fixtures/, proven as it is instead of kept twice)
 // Every case runs on Debian's Blender (3.4) and, where $BLENDER4 names a Blender 4.x (.ci/run sets it to
 // ../shared/tools/blender-4), on that one too; `before4` is the result before the fix there, where it differs.
 import assert from 'node:assert/strict';
@@ -29,6 +31,7 @@ interface Manifest {
   script?: boolean;
   outputs?: string[];
   timeout?: number;
+  source?: string;
 }
 
 const addonsDir = path.join(repoRoot, 'fixtures', 'addons');
@@ -56,7 +59,7 @@ describe('every rule proven in real Blender (fixtures/addons/*.e2e.json)', { con
       const expectBefore = blender.path ? m.before4 ?? m.before : m.before;
       const work = mkdtempSync(path.join(tmpdir(), `bgsafe-e2e-${name}-`));
       const addon = path.join(work, name);
-      cpSync(path.join(addonsDir, name), addon, { recursive: true });
+      cpSync(m.source ? path.join(repoRoot, 'fixtures', m.source) : path.join(addonsDir, name), addon, { recursive: true });
       const out = path.join(work, 'out');
       mkdirSync(out);
       const script = m.script ? path.join(addonsDir, `${name}.e2e.py`) : undefined;
