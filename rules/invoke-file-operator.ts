@@ -45,12 +45,12 @@ export const invokeFileOperator = defineRule({
       "In background mode `bpy.ops.x.y('INVOKE_DEFAULT')` never calls the operator's invoke(), which is where the " +
       'file browser (or the render window) would open: execute() runs with the properties as given. Measured with ' +
       '`blender -b --factory-startup`: `open_mainfile(\'INVOKE_DEFAULT\')` with no path raises ' +
-      `\`${OPEN_ERROR_34}\` in Blender 3.4.1 and \`${OPEN_ERROR_43}\` in 4.3.2. ` +
+      `\`${OPEN_ERROR_34}\` in Blender 3.4.1 and \`${OPEN_ERROR_43}\` in 4.3.2 and 5.2.2. ` +
       "`save_mainfile('INVOKE_DEFAULT')` and `save_as_mainfile('INVOKE_DEFAULT')` on a file never saved raise " +
-      `\`${SAVE_ERROR}\` in both; on a file already saved both save in place without asking (for save-as, the ` +
+      `\`${SAVE_ERROR}\` in all three; on a file already saved both save in place without asking (for save-as, the ` +
       "GUI would have asked where). `render.view_show('INVOKE_DEFAULT')` does nothing: Blender logs " +
-      `\`${VIEW_SHOW_LOG}\` and the call returns \`{'PASS_THROUGH'}\` (no error; both versions). ` +
-      "With a `filepath` all of these work headless in both versions: `open_mainfile('INVOKE_DEFAULT', filepath=p)` " +
+      `\`${VIEW_SHOW_LOG}\` and the call returns \`{'PASS_THROUGH'}\` (no error; Blender 3.4.1 and 4.3.2; 5.2.2 logs \`ERROR Invalid operator call 'RENDER_OT_view_show'\`). ` +
+      "With a `filepath` all of these work headless in all three versions: `open_mainfile('INVOKE_DEFAULT', filepath=p)` " +
       'opens `p`, the saves write to it, so such calls are not reported.',
     example: {
       before: [
@@ -91,25 +91,25 @@ export const invokeFileOperator = defineRule({
   messages: {
     openNoPath:
       "`{call}` {where} leaves the choice of file to the file browser, which background mode never opens: the " +
-      `operator runs without a path and raises \`${OPEN_ERROR_34}\` (Blender 3.4.1; 4.3.2: \`${OPEN_ERROR_43}\`). ` +
+      `operator runs without a path and raises \`${OPEN_ERROR_34}\` (Blender 3.4.1; 4.3.2 and 5.2.2: \`${OPEN_ERROR_43}\`). ` +
       'By hand: pass the file to open as `filepath=...` when `bpy.app.background` is true (e.g. from the ' +
       "script's arguments after `--`), and keep the file browser for the GUI.",
     saveNoPath:
       "`{call}` {where} leaves the path of a file never saved to the file browser, which background mode never " +
-      `opens: on such a file it raises \`${SAVE_ERROR}\` (Blender 3.4.1 and 4.3.2). By hand: when ` +
+      `opens: on such a file it raises \`${SAVE_ERROR}\` (Blender 3.4.1, 4.3.2 and 5.2.2). By hand: when ` +
       '`not bpy.data.filepath`, pass `filepath=...` (a path of your choosing), or skip the save.',
     saveAsNoPath:
       "`{call}` {where} leaves the path to the file browser, which background mode never opens: a file already " +
-      `saved is saved over in place without asking, a file never saved raises \`${SAVE_ERROR}\` (Blender 3.4.1 ` +
-      "and 4.3.2). By hand: when `bpy.app.background` is true, pass `filepath=...` (a path of your choosing).",
+      `saved is saved over in place without asking, a file never saved raises \`${SAVE_ERROR}\` (Blender 3.4.1, ` +
+      "4.3.2 and 5.2.2). By hand: when `bpy.app.background` is true, pass `filepath=...` (a path of your choosing).",
     viewShow:
       `\`{call}\` {where} opens the render window, which background mode does not have: Blender logs \`${VIEW_SHOW_LOG}\` ` +
-      "and the call does nothing (returns `{'PASS_THROUGH'}`, no error; Blender 3.4.1 and 4.3.2). Fix (hygiene, " +
+      "and the call does nothing (returns `{'PASS_THROUGH'}`, no error; Blender 3.4.1, 4.3.2 and 5.2.2). Fix (hygiene, " +
       'not a crash fix): the call goes under `if not bpy.app.background:`. Where the image is wanted headless, ' +
       "save it (`bpy.data.images['Render Result'].save_render(filepath=...)` after the render).",
     viewShowManual:
       `\`{call}\` {where} opens the render window, which background mode does not have: Blender logs \`${VIEW_SHOW_LOG}\` ` +
-      "and the call does nothing (returns `{'PASS_THROUGH'}`, no error; Blender 3.4.1 and 4.3.2). Not fixed " +
+      "and the call does nothing (returns `{'PASS_THROUGH'}`, no error; Blender 3.4.1, 4.3.2 and 5.2.2). Not fixed " +
       'automatically because its result is used or it shares its line with other code. By hand: skip it with ' +
       "`if not bpy.app.background:`, and where the image is wanted headless save it " +
       "(`bpy.data.images['Render Result'].save_render(filepath=...)` after the render).",
@@ -117,6 +117,7 @@ export const invokeFileOperator = defineRule({
   prefilter: ['open_mainfile', 'save_mainfile', 'save_as_mainfile', 'view_show'],
   errorPatterns: [
     /RuntimeError: Error: Cannot read file '': No such file or directory/,
+    /RuntimeError: Error: File format is not supported in file "/,
     /RuntimeError: Error: Unable to save an unsaved file with an empty or unset "filepath" property/,
   ],
 

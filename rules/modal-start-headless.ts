@@ -156,13 +156,14 @@ export const modalStartHeadless = defineRule({
       'reported without a fix: there every `bpy.ops` call fails, whatever its mode.',
     whyItBreaks:
       "Background mode has no events, so `bpy.ops.x.y('INVOKE_DEFAULT')` never calls `invoke()`. Measured with " +
-      '`blender -b` in Blender 3.4.1 and 4.3.2: (1) an operator that defines `execute()` runs `execute()` instead ' +
+      '`blender -b` in Blender 3.4.1, 4.3.2 and 5.2.2: (1) an operator that defines `execute()` runs `execute()` instead ' +
       'where the context has a window (a `--python` script, a `load_post` handler), but where it has none — the ' +
       '`render_pre`, `render_complete` and `frame_change_post` handlers of a command-line render ' +
       '(`blender -b file.blend -f 1`), a thread — the call raises ' +
       "`RuntimeError: Operator bpy.ops.x.y.poll() Missing 'window' in context` while `'EXEC_DEFAULT'` works; " +
       '(2) an operator without `execute()` (modal-only, or invoke-only) prints ' +
-      "`ERROR (wm.operator): …wm_event_system.cc: wm_operator_invoke: invalid operator call 'X_OT_y'` and returns " +
+      "`ERROR (wm.operator): …wm_event_system.cc: wm_operator_invoke: invalid operator call 'X_OT_y'` (5.2.2: " +
+      "`operator | ERROR Invalid operator call 'X_OT_y'`) and returns " +
       "`{'PASS_THROUGH'}`: nothing runs and no exception says so — a service started this way never starts " +
       'headless. (In `register()` itself every `bpy.ops` call fails anyway: ' +
       "`AttributeError: '_RestrictContext' object has no attribute 'view_layer'`.)",

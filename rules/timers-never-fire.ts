@@ -152,24 +152,24 @@ export const timersNeverFire = defineRule({
   },
   messages: {
     serviceTimer:
-      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless and the add-on ' +
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3, 5.2), so `{fn}` never runs headless and the add-on ' +
       'silently does nothing; schedule it with the add-on\'s runtime (`bgsafe_runtime.{counterpart}`, identical in the ' +
       'GUI), then run the add-on headless with `bgsafe scaffold service`',
     companionCall:
       '`{call}` must match the runtime that schedules `{fn}`: use `bgsafe_runtime.{counterpart}` (in background mode ' +
-      '`bpy.app.timers.unregister` raises `ValueError: Error: function is not registered` for it)',
+      '`bpy.app.timers.unregister` raises `ValueError: Error: function is not registered` for it; 5.2.2: `ValueError: function is not registered`)',
     notAPackage:
-      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless; this file is ' +
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3, 5.2), so `{fn}` never runs headless; this file is ' +
       'not in a package, so bgsafe cannot add its runtime here. By hand: make the add-on a package (`<name>/__init__.py`) ' +
       'and run bgsafe again; or, in a script, drive the work from the script\'s own loop (call `{fn}()` until it returns ' +
       'None, sleeping the seconds it returns)',
     nameTaken:
-      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3), so `{fn}` never runs headless; the package ' +
+      '`{call}` never fires in `blender --background` (Blender 3.4, 4.3, 5.2), so `{fn}` never runs headless; the package ' +
       'already has a `bgsafe_runtime.py` that bgsafe did not write, so nothing was changed. By hand: rename that module, ' +
       'then run bgsafe again',
   },
   prefilter: ['timers'],
-  errorPatterns: [/ValueError: Error: function is not registered/],
+  errorPatterns: [/ValueError: (Error: )?function is not registered/],
   check(ctx) {
     const calls = timerCalls(ctx);
     if (calls.length === 0) return;

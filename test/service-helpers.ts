@@ -16,6 +16,7 @@ export function serviceBlenders(): Array<{ label: string; path: string | undefin
   return [
     { label: 'Blender 3.4 (Debian)', path: blender3, skip: noBlender || noPython },
     { label: 'Blender 4 ($BLENDER4)', path: process.env.BLENDER4, skip: process.env.BLENDER4 ? noPython : 'set $BLENDER4 to a Blender 4.x' },
+    { label: 'Blender 5.2 ($BLENDER5)', path: process.env.BLENDER5, skip: process.env.BLENDER5 ? noPython : 'set $BLENDER5 to a Blender 5.x' },
   ];
 }
 

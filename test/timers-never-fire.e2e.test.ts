@@ -5,7 +5,7 @@
 //   2. after `bgsafe --write` (BGS011 rewrites the calls and creates bgsafe_runtime.py) and
 //      `bgsafe scaffold service`, the launcher starts it and a client gets its answer within 10 s;
 //   3. SIGTERM to the launcher stops it within 5 s with exit code 0, and the add-on's unregister() ran.
-// Runs on Debian's Blender and on $BLENDER4 where set. Every wait is bounded; every process started here
+// Runs on Debian's Blender and on $BLENDER4 and $BLENDER5 where set. Every wait is bounded; every process started here
 // runs in its own process group, which is killed at the end.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

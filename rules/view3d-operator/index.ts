@@ -13,7 +13,7 @@ import { insideTempOverride, planFor, quoteStyle, why, type Plan } from './calls
 const CONDITION = 'not bpy.app.background';
 
 /** Operators that only change the viewport (its view, zoom, shading, local view): nothing to do headless.
- *  Every one fails its poll() in `blender -b` (measured in 3.4.1 and 4.3.2). */
+ *  Every one fails its poll() in `blender -b` (measured in 3.4.1, 4.3.2 and 5.2.2). */
 const VIEW_ONLY = new Set([
   'view_all', 'view_selected', 'view_axis', 'view_camera', 'view_center_camera', 'view_center_cursor',
   'view_center_lock', 'view_center_pick', 'view_lock_clear', 'view_lock_to_active', 'view_orbit', 'view_pan',
@@ -85,9 +85,9 @@ export const view3dOperator = defineRule({
       '`try` with an `except`, operators that pass their poll() headless (`camera_to_view_selected`, `copybuffer`, ' +
       '`pastebuffer`) and operators the add-on defines itself under `view3d.` (any name Blender does not have).',
     whyItBreaks:
-      'Measured with `blender -b --factory-startup` in Blender 3.4.1 and 4.3.2 (same texts): `view_selected`, `view_all`, ' +
+      'Measured with `blender -b --factory-startup` in Blender 3.4.1, 4.3.2 and 5.2.2: `view_selected`, `view_all`, ' +
       '`zoom_border` and `select_box` raise `RuntimeError: Operator bpy.ops.view3d.view_selected.poll() expected a view3d ' +
-      'region`; `view_camera`, `view_axis`, `camera_to_view`, `localview`, `toggle_shading` and the `snap_*` operators raise ' +
+      'region` (5.2.2: `… poll() Expected a view3d region`); `view_camera`, `view_axis`, `camera_to_view`, `localview`, `toggle_shading` and the `snap_*` operators raise ' +
       '`RuntimeError: Operator bpy.ops.view3d.view_camera.poll() failed, context is incorrect` (`\'INVOKE_DEFAULT\'` ' +
       'changes nothing). An operator whose `execute()` makes such a call fails headless, and so does the script that ' +
       'called it. With an explicit override of a 3D viewport area and region found in `context.screen.areas` the ' +
@@ -146,7 +146,7 @@ export const view3dOperator = defineRule({
   },
   // `bpy.ops.view3d.x(…)` and `ops.view3d.x(…)` (after `from bpy import ops`), written without spaces.
   prefilter: ['ops.view3d'],
-  errorPatterns: [/Operator bpy\.ops\.view3d\.\w+\.poll\(\) (expected a view3d region|failed, context is incorrect)/],
+  errorPatterns: [/Operator bpy\.ops\.view3d\.\w+\.poll\(\) ([Ee]xpected a view3d region|failed, context is incorrect)/],
 
   check(ctx) {
     const hits = viewportCalls(ctx);
