@@ -11,7 +11,7 @@ export async function analyseFile(task: FileTask, rules: Rule[], knownCodes: Set
   const read = await readTask(task);
   if ('readError' in read) return read;
   const { decoded, mtimeMs } = read;
-  const steps = fixSteps(task.display, decoded.text, { rules, unsafeFixes: task.unsafe, knownCodes, absPath: task.absPath });
+  const steps = fixSteps(task.display, decoded.text, { rules, unsafeFixes: task.unsafe, knownCodes, absPath: task.absPath, target: task.target });
   let step = steps.next();
   for (; !step.done; step = steps.next()) await reclaimTrees();
   const result = step.value;

@@ -14,12 +14,15 @@ import { verifyCommand } from './verify/index.js';
 import { scaffoldCommand } from './scaffold/index.js';
 import type { CommandModule } from 'yargs';
 import { allRules, ruleByCode } from '../rules/index.js';
+import { parseTargetSpec, TargetSpecError, type TargetRange } from './versions.js';
 
 const EPILOG = `Exit codes: 0 nothing to report (or a dry run / --write that went fine); 1 with --check, something would change or a finding was reported; 2 a usage error, a path that does not exist, or a file that could not be processed (every other file is still processed and reported).
 
 Suppress a finding with a comment on its line: "# bgsafe: ignore" or "# bgsafe: ignore[BGS001,BGS002]". Suppressions that silence nothing are listed in the summary.
 
-Configuration: [tool.bgsafe] in the nearest pyproject.toml (searched upward from each file) with select, ignore, unsafe-fixes, exclude; command-line flags win.
+Configuration: [tool.bgsafe] in the nearest pyproject.toml (searched upward from each file) with select, ignore, unsafe-fixes, exclude, target-blender; command-line flags win.
+
+Blender versions: version-aware fixes emit code for the versions an add-on supports: --target-blender, else target-blender in pyproject.toml, else blender_version_min/max in its blender_manifest.toml, else bl_info["blender"] (a minimum), else 2.80 and later. No version branch where every one of them agrees; a bpy.app.version branch where they differ. The summary and the JSON report (addons[].targetBlender) say which range was used.
 
 Examples:
   bgsafe my_addon/                      dry run: print the diff, nothing is written
@@ -31,6 +34,18 @@ Examples:
   bgsafe explain BGS001                 one rule's documentation
   bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)
   bgsafe scaffold service my_addon/     write a launcher that keeps a service add-on running headless`;
+
+/** --target-blender's range; a bad spec is a usage error (exit 2) that says what is expected. */
+function targetOption(v: unknown): TargetRange | undefined {
+  if (v === undefined) return undefined;
+  const spec = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+  try {
+    return parseTargetSpec(spec, 'flag');
+  } catch (e) {
+    if (e instanceof TargetSpecError) throw new UsageError(`--target-blender: ${e.message}`);
+    throw e;
+  }
+}
 
 function list(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
@@ -56,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
           .option('ignore', { type: 'string', describe: 'leave out these rules: codes, slugs or prefixes' })
           .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
           .option('exclude', { type: 'string', describe: 'glob patterns of files or folders to skip, relative to the current folder' })
+          .option('target-blender', { type: 'string', describe: 'the Blender versions fixes are for, instead of what each add-on declares: 4.2 (4.2 and later), 4.2-4.5 (4.2 up to 4.5), -3.6 (up to 3.6)' })
           .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
           .option('jobs', { alias: 'j', type: 'number', describe: 'threads for a large batch (default: the number of cores); 1 runs in one thread' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' }),
@@ -71,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
           exclude: list(args.exclude),
           config: args.config as boolean,
           jobs: args.jobs === undefined ? undefined : Math.max(1, Math.floor(args.jobs as number)),
+          targetBlender: targetOption(args['target-blender']),
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         const reporter = reporters[format];

@@ -4,12 +4,15 @@ import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { Rule } from './types.js';
+import { parseTargetSpec, TargetSpecError, type TargetRange } from './versions.js';
 
 export interface FileConfig {
   select?: string[];
   ignore?: string[];
   unsafeFixes?: boolean;
   exclude?: string[];
+  /** `target-blender = "4.2"` (or a range, "4.2-4.5"): the Blender versions fixes are for. */
+  targetBlender?: TargetRange;
   /** The pyproject.toml this came from, and its folder (exclude globs are relative to it). */
   source: string;
   root: string;
@@ -28,7 +31,7 @@ export class ConfigError extends Error {
 
 export class UsageError extends Error {}
 
-const KEYS = new Set(['select', 'ignore', 'unsafe-fixes', 'exclude']);
+const KEYS = new Set(['select', 'ignore', 'unsafe-fixes', 'exclude', 'target-blender']);
 
 function stringList(v: unknown, key: string, file: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
@@ -63,6 +66,16 @@ export function readConfigFile(file: string): FileConfig | null {
   if ('unsafe-fixes' in section) {
     if (typeof section['unsafe-fixes'] !== 'boolean') throw new ConfigError('[tool.bgsafe] unsafe-fixes must be true or false', file);
     cfg.unsafeFixes = section['unsafe-fixes'] as boolean;
+  }
+  if ('target-blender' in section) {
+    const spec = section['target-blender'];
+    if (typeof spec !== 'string') throw new ConfigError('[tool.bgsafe] target-blender must be a string, e.g. target-blender = "4.2" or "4.2-4.5"', file);
+    try {
+      cfg.targetBlender = parseTargetSpec(spec, 'config');
+    } catch (e) {
+      if (!(e instanceof TargetSpecError)) throw e;
+      throw new ConfigError(`[tool.bgsafe] target-blender: ${e.message}`, file);
+    }
   }
   return cfg;
 }

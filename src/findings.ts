@@ -7,6 +7,7 @@ import { fileModel, type FileModel } from './model/index.js';
 import { relevantRules } from './prefilter.js';
 import { QueryPass } from './query-pass.js';
 import type { FileError, Finding, SyntaxNode, Rule, RuleContext, Tree } from './types.js';
+import { DEFAULT_TARGET, type TargetRange } from './versions.js';
 
 export function fillMessage(template: string, data: Record<string, string> | undefined): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (data && k in data ? data[k] : m));
@@ -21,6 +22,7 @@ export function collectFindings(
   isSuppressed: (line: number, code: string) => boolean,
   errors: FileError[],
   absPath: string = resolvePath(path),
+  target: TargetRange = DEFAULT_TARGET,
 ): Finding[] {
   const findings: Finding[] = [];
   const starts = lineStarts(source);
@@ -35,6 +37,7 @@ export function collectFindings(
     const ctx: RuleContext = {
       path,
       absPath,
+      target,
       source,
       tree,
       get indentUnit() {

@@ -6,6 +6,7 @@ import { mayHaveSuppression, relevantRules } from './prefilter.js';
 import { collectFindings } from './findings.js';
 import { lineStarts, positionOf } from './syntax/source.js';
 import { findSuppressions, suppresses, unusedSuppressions, type Suppression } from './suppressions.js';
+import type { TargetRange } from './versions.js';
 import type { Edit, FileError, Finding, ReportedFinding, Rule, Tree } from './types.js';
 
 export const MAX_PASSES = 10;
@@ -18,6 +19,8 @@ export interface ProcessOptions {
   knownCodes?: Set<string>;
   /** The file's absolute path on disk (default: `path` resolved against the current folder). */
   absPath?: string;
+  /** The Blender versions the fixes are for (default: every version from 2.80 on). */
+  target?: TargetRange;
 }
 
 export interface SourceResult {
@@ -86,13 +89,14 @@ interface PassContext {
   path: string;
   relevant: Rule[];
   absPath?: string;
+  target?: TargetRange;
   errors: FileError[];
 }
 
 /** Findings of a text from its tree (suppressed ones left out). */
 function findingsOf(c: PassContext, text: string, tree: Tree): Finding[] {
   const sup = suppressionsOf(tree, text);
-  return collectFindings(c.path, text, tree, c.relevant, (line, code) => suppresses(sup, line, code), c.errors, c.absPath);
+  return collectFindings(c.path, text, tree, c.relevant, (line, code) => suppresses(sup, line, code), c.errors, c.absPath, c.target);
 }
 
 /**
@@ -149,14 +153,14 @@ export function* fixSteps(path: string, input: string, options: ProcessOptions):
     createFiles: [],
   };
   if (relevant.length === 0 && !mayHaveSuppression(input)) return result;
-  const c: PassContext = { path, relevant, absPath: options.absPath, errors };
+  const c: PassContext = { path, relevant, absPath: options.absPath, target: options.target, errors };
 
   const { inputErrors, first, suppressions } = ((): { inputErrors: ReturnType<typeof syntaxErrors>; first: Finding[]; suppressions: Map<number, Suppression> } => {
     const tree = parsePython(input);
     const sup = suppressionsOf(tree, input);
     return {
       inputErrors: syntaxErrors(tree),
-      first: collectFindings(path, input, tree, relevant, (line, code) => suppresses(sup, line, code), errors, options.absPath),
+      first: collectFindings(path, input, tree, relevant, (line, code) => suppresses(sup, line, code), errors, options.absPath, options.target),
       suppressions: sup,
     };
   })();

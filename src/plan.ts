@@ -6,6 +6,7 @@ import { ConfigError, ConfigResolver, selectRules, type FileConfig } from './con
 import { makeExcluder, type DiscoveredFile, type ExcludeTest } from './discover.js';
 import { displayPath } from './report.js';
 import type { FileError, Rule } from './types.js';
+import { declaredTarget, DEFAULT_TARGET, type TargetRange } from './versions.js';
 
 export interface PlanOptions {
   select?: string[];
@@ -13,16 +14,21 @@ export interface PlanOptions {
   unsafeFixes?: boolean;
   exclude?: string[];
   config?: boolean;
+  /** `--target-blender`: the Blender versions fixes are for, instead of what each add-on declares. */
+  targetBlender?: TargetRange;
 }
 
 /** One file's plan: its rules, or none because its pyproject.toml is broken. */
-export type RulesPlan = { f: DiscoveredFile; display: string; rules: Rule[]; unsafe: boolean };
+export type RulesPlan = { f: DiscoveredFile; display: string; rules: Rule[]; unsafe: boolean; target: TargetRange };
 export type FilePlan = RulesPlan | { f: DiscoveredFile; display: string; configError: true };
 
 export interface Planner {
   /** For discover(): the command line's and the config files' exclude globs. */
   exclude: ExcludeTest;
   plan(f: DiscoveredFile): FilePlan;
+  /** The Blender versions an add-on's fixes are for: --target-blender, else its pyproject.toml's
+   *  target-blender, else what it declares (blender_manifest.toml, bl_info). Read once per add-on. */
+  target(f: DiscoveredFile): TargetRange;
 }
 
 /** Config errors are pushed onto `errors`, once per file. */
@@ -69,13 +75,25 @@ export function makePlanner(options: PlanOptions, catalogue: Rule[], cwd: string
     }
     return hit;
   };
+  const targets = new Map<string, TargetRange>();
+  const target = (f: DiscoveredFile, cfg: FileConfig | null): TargetRange => {
+    if (options.targetBlender) return options.targetBlender;
+    if (cfg?.targetBlender) return cfg.targetBlender;
+    let t = targets.get(f.addonRoot);
+    if (!t) targets.set(f.addonRoot, (t = f.zip ? DEFAULT_TARGET : declaredTarget(f.addonRoot)));
+    return t;
+  };
   return {
     exclude,
     plan(f) {
       const display = displayPath(f.absPath, cwd);
       const cfg = configFor(path.dirname(f.absPath));
       if (cfg === 'error') return { f, display, configError: true };
-      return { f, display, ...rulesFor(cfg) };
+      return { f, display, ...rulesFor(cfg), target: target(f, cfg) };
+    },
+    target(f) {
+      const cfg = configFor(path.dirname(f.absPath));
+      return target(f, cfg === 'error' ? null : cfg);
     },
   };
 }

@@ -2,6 +2,7 @@
 // that both sides import these types and nothing else of each other's code.
 import type { SourceResult } from './fixes.js';
 import type { DecodedSource } from './read.js';
+import type { TargetRange } from './versions.js';
 
 /** One file to read and fix. */
 export interface FileTask {
@@ -10,6 +11,8 @@ export interface FileTask {
   /** Codes of the rules to run (from bgsafe's own table). */
   ruleCodes: string[];
   unsafe: boolean;
+  /** The Blender versions the fixes are for (its add-on's, or --target-blender's). */
+  target: TargetRange;
   /** For an entry of a .zip add-on: where its bytes are (absPath is then archive/entry). */
   zip?: { archive: string; entry: string };
 }

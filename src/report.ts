@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { DiscoveredFile } from './discover.js';
 import type { FileAnalysis } from './protocol.js';
 import type { FileError, ReportedFinding } from './types.js';
+import { formatRange, formatVersion, lastSupported, type TargetRange, type TargetSource } from './versions.js';
 
 export interface FileReport {
   /** Path relative to cwd, with forward slashes (as in diffs and reports). */
@@ -33,6 +34,8 @@ export interface AddonSummary {
   changed: number;
   findings: number;
   errors: number;
+  /** The Blender versions its fixes were made for, and where that came from. */
+  targetBlender: { min: string; max: string | null; source: TargetSource; text: string };
 }
 
 export interface RunReport {
@@ -99,13 +102,13 @@ export function fileReport(f: DiscoveredFile, display: string, a: FileAnalysis):
 }
 
 /** Per add-on counts over the files analysed (files created for them are counted in by addTotals). */
-export function addonSummaries(files: DiscoveredFile[], reports: FileReport[], cwd: string): AddonSummary[] {
+export function addonSummaries(files: DiscoveredFile[], reports: FileReport[], cwd: string, target: (f: DiscoveredFile) => TargetRange): AddonSummary[] {
   const addons = new Map<string, AddonSummary>();
   for (const [i, f] of files.entries()) {
     const fr = reports[i];
     let a = addons.get(f.addonRoot);
     if (!a) {
-      a = { name: f.addon, root: displayPath(f.addonRoot, cwd), files: 0, changed: 0, findings: 0, errors: 0 };
+      a = { name: f.addon, root: displayPath(f.addonRoot, cwd), files: 0, changed: 0, findings: 0, errors: 0, targetBlender: targetSummary(target(f)) };
       addons.set(f.addonRoot, a);
     }
     a.files++;
@@ -114,6 +117,12 @@ export function addonSummaries(files: DiscoveredFile[], reports: FileReport[], c
     a.errors += fr.errors.length;
   }
   return [...addons.values()];
+}
+
+function targetSummary(t: TargetRange): AddonSummary['targetBlender'] {
+  const last = lastSupported(t);
+  const max = last ? formatVersion(last) : t.maxExclusive ? `<${formatVersion(t.maxExclusive)}` : null;
+  return { min: formatVersion(t.min), max, source: t.source, text: formatRange(t) };
 }
 
 /** Fill in the report's errors, unused suppressions and summary from its files. */

@@ -15,6 +15,7 @@ import { addonSummaries, addTotals, emptyReport, fileReport, type FileReport, ty
 import { createRequestedFiles, writeFixed, type WriteBack } from './write.js';
 import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
+import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
 
 export { displayPath } from './report.js';
@@ -39,6 +40,9 @@ export interface RunOptions {
   config?: boolean;
   /** The rules to choose from (default: all of bgsafe's). Rules passed here run in this thread. */
   rules?: Rule[];
+  /** The Blender versions fixes are for (`--target-blender 4.2`, `4.2-4.5`); replaces the config file's
+   *  `target-blender` and what each add-on declares. Parse a spec with `parseTargetSpec`. */
+  targetBlender?: TargetRange;
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
 }
@@ -82,7 +86,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     files: reports,
     errors,
     unusedSuppressions: [],
-    addons: addonSummaries(files, reports, cwd),
+    addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
   report.files.push(...(await createRequestedFiles(reports, files, cwd, write)));
@@ -99,6 +103,7 @@ async function analyse(plans: FilePlan[], options: RunOptions, take: (index: num
     display: p.display,
     ruleCodes: p.rules.map((r) => r.code),
     unsafe: p.unsafe,
+    target: p.target,
     zip: p.f.zip,
   });
   const threads = Math.min(options.jobs ?? availableParallelism(), MAX_THREADS);

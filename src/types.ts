@@ -3,6 +3,7 @@
 // tree-sitter's Node binding and magic-string both use.
 import type Parser from 'tree-sitter';
 import type { FileModel } from './model/index.js';
+import type { TargetRange } from './versions.js';
 
 export type SyntaxNode = Parser.SyntaxNode;
 export type Tree = Parser.Tree;
@@ -70,6 +71,9 @@ export interface RuleContext<M extends string = string> {
   path: string;
   /** The file's absolute path on disk, for rules that read the add-on's other files. */
   absPath: string;
+  /** The Blender versions the add-on supports (src/versions.ts): a fix emits code for exactly these, with a
+   *  `bpy.app.version` branch only where they differ. */
+  target: TargetRange;
   source: string;
   tree: Tree;
   /** The file's indent unit: a tab or N spaces (default four). */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
+import { declaredTarget } from '../src/versions.js';
 import { run } from '../src/runner.js';
 import { decodeSource } from '../src/files.js';
 import { parsePython, syntaxErrors } from '../src/parse.js';
@@ -58,7 +59,9 @@ describe('fixtures', () => {
           const input = decodeSource(readFileSync(`${base}.input.py`));
           const expectedFile = `${base}.output.py`;
           const expected = existsSync(expectedFile) ? decodeSource(readFileSync(expectedFile)).text : input.text;
-          const opts = { rules: [rule], unsafeFixes: c.endsWith('.unsafe.input.py') };
+          // The Blender versions the case is for come from its own bl_info, as for a single-file add-on.
+          const target = declaredTarget(`${base}.input.py`);
+          const opts = { rules: [rule], unsafeFixes: c.endsWith('.unsafe.input.py'), target };
           const first = processSource(c, input.text, opts);
           assert.deepEqual(first.errors, [], 'engine errors');
           assert.equal(first.output, expected);

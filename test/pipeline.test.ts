@@ -11,6 +11,7 @@ import { unitsOf, type PoolJob } from '../src/pool.js';
 import { run } from '../src/runner.js';
 import { allRules } from '../rules/index.js';
 import { repoRoot } from './helpers.js';
+import { DEFAULT_TARGET } from '../src/versions.js';
 
 /** The local modules a source file imports (type-only imports left out: they load nothing). */
 function importsOf(file: string): string[] {
@@ -33,7 +34,7 @@ describe('pipeline', () => {
     const jobs: PoolJob[] = [];
     const add = (group: string, size: number): void => {
       const index = jobs.length;
-      jobs.push({ index, group, size, task: { absPath: `/x/${index}.py`, display: `${index}.py`, ruleCodes: [], unsafe: false } });
+      jobs.push({ index, group, size, task: { absPath: `/x/${index}.py`, display: `${index}.py`, ruleCodes: [], unsafe: false, target: DEFAULT_TARGET } });
     };
     add('small', 10);
     for (let i = 0; i < 20; i++) add('big', 1000);
@@ -70,7 +71,7 @@ describe('pipeline', () => {
     const known = new Set(allRules.map((r) => r.code));
     const analyse = async (name: string, text: string) => {
       writeFileSync(path.join(dir, name), text);
-      return analyseFile({ absPath: path.join(dir, name), display: name, ruleCodes: rules.map((r) => r.code), unsafe: false }, rules, known);
+      return analyseFile({ absPath: path.join(dir, name), display: name, ruleCodes: rules.map((r) => r.code), unsafe: false, target: DEFAULT_TARGET }, rules, known);
     };
     const quiet = await analyse('quiet.py', 'import bpy\nx = 1\n');
     assert.equal(quiet.decoded?.text, '');

@@ -8,12 +8,14 @@ import { ensureImport, guardValue, wrapStatements } from '../src/syntax/edits.js
 import { detectIndentUnit, detectNewline } from '../src/syntax/source.js';
 import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
 import { fileModel } from '../src/model/index.js';
+import { DEFAULT_TARGET } from '../src/versions.js';
 
 function context(source: string): RuleContext {
   const tree = parsePython(source);
   return {
     path: 'test.py',
     absPath: '/nonexistent/test.py',
+    target: DEFAULT_TARGET,
     source,
     tree,
     indentUnit: detectIndentUnit(tree, source),
