@@ -2,7 +2,7 @@
 // headless Blender, `bgsafe --write` fixes the ones a rule covers, a crash and a hang are reported as such
 // within their timeouts, and the user's own Blender config is never touched.
 // Blender: $BLENDER, else `blender` on PATH; without one every test that needs it skips. $BLENDER4 (e.g.
-// /work/shared/tools/blender-4) adds the Blender 4.3 checks.
+// /work/shared/tools/blender-4) adds the Blender 4.3 checks; $BLENDER5 joins the several-versions run.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoRoot } from './helpers.js';
 import { findBlender } from '../src/verify/blender.js';
 import type { VerifyReport } from '../src/verify/types.js';
+import type { VerifyMatrixReport } from '../src/verify/matrix.js';
 
 const suiteStart = Date.now();
 
@@ -288,6 +289,30 @@ describe('bgsafe verify in Blender', { concurrency: true }, () => {
       ['startup', 'exception', 'RuntimeError: Error: context "window" is None'],
       ['script', 'crash', 'SIGSEGV'],
     ]);
+  });
+
+  test('--blender repeated: one row per add-on and version, and the table (text and JSON)', async (t) => {
+    if (!blender) return t.skip(noBlender);
+    // Every Blender there is here (Debian's, $BLENDER4, $BLENDER5); Debian's twice where it is the only one.
+    const all = [blender, process.env.BLENDER4, process.env.BLENDER5].filter((b): b is string => !!b);
+    const blenders = all.length > 1 ? all : [blender, blender];
+    const addons = [path.join(fixtures, 'keymap_at_startup'), path.join(fixtures, 'clean_addon')];
+    const args = [...blenders.flatMap((b) => ['--blender', b]), ...addons];
+    const json = await verify(['--format', 'json', ...args], { timeoutMs: 300_000 });
+    const m = JSON.parse(json.stdout) as VerifyMatrixReport;
+    assert.equal(m.blenders.length, blenders.length);
+    assert.equal(m.rows.length, addons.length * blenders.length);
+    assert.deepEqual(m.rows.map((r) => r.module), addons.flatMap((a) => blenders.map(() => path.basename(a))));
+    assert.deepEqual(m.table[1].results, blenders.map(() => 'pass'), 'clean_addon passes everywhere');
+    // keymap_at_startup fails at start-up on 3.4 only (see its .e2e.json).
+    const expected = m.blenders.map((b) => (b.version?.startsWith('3.') ? 'fail' : 'pass'));
+    assert.deepEqual(m.table[0].results, expected);
+    assert.equal(json.code, expected.includes('fail') ? 1 : 0);
+    const text = await verify(args, { timeoutMs: 300_000 });
+    const header = text.stdout.split('\n').find((l) => l.startsWith('add-on '));
+    assert.ok(header, text.stdout);
+    for (const b of m.blenders) assert.ok(header.includes(`Blender ${b.version}`), header);
+    assert.match(text.stdout, new RegExp(`2 add-ons on ${blenders.length} Blenders \\(${2 * blenders.length} runs\\)`));
   });
 
   // Exit 2, could not run: these need no Blender and run everywhere.

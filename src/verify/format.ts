@@ -1,5 +1,6 @@
 // Printers for a VerifyReport: text for people, JSON (the VerifyReport interface in types.ts, `version: 1`)
 // for tools.
+import type { VerifyMatrixReport } from './matrix.js';
 import type { AddonReport, VerifyCase, VerifyFailure, VerifyReport, VerifyStep } from './types.js';
 
 const CASE_LABEL: Record<VerifyCase, string> = {
@@ -30,6 +31,28 @@ export function formatVerifyText(report: VerifyReport): string {
   if (count('error') > 0) parts.push(`${count('error')} could not be verified`);
   const version = report.blender.version ? `Blender ${report.blender.version}` : report.blender.path;
   out.push(`${n} add-on${n === 1 ? '' : 's'}: ${parts.join(', ')} (${version}, ${seconds(report.durationMs)})`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Several Blenders: every add-on's lines per version, then the table (add-ons down, versions across) and
+ *  one count line. */
+export function formatMatrixText(report: VerifyMatrixReport): string {
+  const out: string[] = [];
+  for (const row of report.rows) out.push(...addonLines(row));
+  const labels = report.blenders.map((b) => (b.version ? `Blender ${b.version}` : b.path));
+  const width = Math.max('add-on'.length, ...report.table.map((t) => t.path.length));
+  const cols = labels.map((l) => Math.max(l.length, 'ERROR'.length));
+  const cell = (s: string, w: number): string => s.padEnd(w);
+  out.push('');
+  out.push([cell('add-on', width), ...labels.map((l, i) => cell(l, cols[i]))].join('  ').trimEnd());
+  for (const t of report.table) {
+    out.push([cell(t.path, width), ...t.results.map((r, i) => cell(r === 'pass' ? 'PASS' : r === 'fail' ? 'FAIL' : 'ERROR', cols[i]))].join('  ').trimEnd());
+  }
+  const n = report.rows.length;
+  const count = (s: AddonReport['status']): number => report.rows.filter((r) => r.status === s).length;
+  const parts = [`${count('pass')} passed`, `${count('fail')} failed`];
+  if (count('error') > 0) parts.push(`${count('error')} could not be verified`);
+  out.push(`${report.table.length} add-on${report.table.length === 1 ? '' : 's'} on ${labels.length} Blenders (${n} runs): ${parts.join(', ')} (${seconds(report.durationMs)})`);
   return `${out.join('\n')}\n`;
 }
 
