@@ -81,6 +81,7 @@ const BY_HAND: Record<string, string> = {
   glGetFloatv:
     'ask `gpu.state`: `viewport_get()` for GL_VIEWPORT, `line_width_get()` for GL_LINE_WIDTH; other values have ' +
     'no equivalent',
+  glHint: 'smoothing hints have no gpu.state equivalent: drop the call (with the GL_*_SMOOTH switch it goes with)',
   glActiveTexture: TEXTURES,
   glBindTexture: TEXTURES,
   glTexParameteri: TEXTURES,
