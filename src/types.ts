@@ -111,6 +111,9 @@ export interface Rule {
   /** Patterns of the Python exception text (as Blender prints it) that this rule's finding causes,
    *  so `bgsafe verify` can name the rule that covers a failure. */
   errorPatterns?: RegExp[];
+  /** Where two rules' errorPatterns match one exception text: code in the traceback that makes it this
+   *  rule's (verify tries the rules that have errorFrames first, and names one only where a frame matches). */
+  errorFrames?: RegExp[];
   check(ctx: RuleContext): void;
 }
 

@@ -137,6 +137,22 @@ test('the shipped rules name BGS001 and BGS002 for the measured Blender errors',
   assert.equal(ruleFor("AttributeError: 'NoneType' object has no attribute 'keymaps'", allRules)?.code, 'BGS002');
 });
 
+test('ruleFor names a rule with errorFrames only where its frames are in the traceback', () => {
+  const line = "AttributeError: 'NoneType' object has no attribute 'keymaps'";
+  const tool = [
+    'Traceback (most recent call last):',
+    '  File "/addons/sculpt_stamp_tool/__init__.py", line 23, in register',
+    '    bpy.utils.register_tool(StampTool, separator=True)',
+    '  File "/usr/share/blender/scripts/startup/bl_ui/space_toolsystem_common.py", line 488, in _km_action_simple',
+    '    km = kc.keymaps.get(km_idname)',
+    line,
+  ].join('\n');
+  const keymap = ['  File "/addons/checker/__init__.py", line 47, in register', "    km = kc.keymaps.new(name='Mesh')", line].join('\n');
+  assert.equal(ruleFor(line, allRules, tool)?.code, 'BGS021');
+  assert.equal(ruleFor(line, allRules, keymap)?.code, 'BGS002');
+  assert.equal(ruleFor("AttributeError: type object 'StampTool' has no attribute '_bl_tool'", allRules, '    bpy.utils.unregister_tool(StampTool)')?.code, 'BGS021');
+});
+
 /** A zip with deflated entries, built by hand so the reader is tested against the format, not itself. */
 function makeZip(files: Record<string, string>): Buffer {
   const locals: Buffer[] = [];

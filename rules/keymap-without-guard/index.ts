@@ -3,9 +3,8 @@
 // first `kc.keymaps…` raises and register() stops half-way. The fix binds the key config to a name and
 // wraps the statements that use it (and the names derived from it) in `if kc:`.
 import { defineRule } from '../../src/rule.js';
-import { isGuarded } from '../../src/syntax/scope.js';
-import type { RuleContext, SyntaxNode } from '../../src/types.js';
-import { guardTest, keyconfigGroups, loadTimeOf, occurrenceCache, type Group, type Occurrences, type When } from './groups.js';
+import type { RuleContext } from '../../src/types.js';
+import { keyconfigGroups, occurrenceCache, type Group, type Occurrences, type When } from './groups.js';
 import { planFix } from './plan.js';
 
 /** `<anything>.keyconfigs.addon` / `.user` / `.active`. */
@@ -16,20 +15,6 @@ const KEYCONFIG_QUERY = `(
   (#eq? @_keyconfigs "keyconfigs")
   (#match? @_which "^(addon|user|active)$"))`;
 
-/** `bpy.utils.register_tool(ToolClass, …)` / `register_tool(ToolClass)`. */
-const REGISTER_TOOL_QUERY = `(
-  (call
-    function: (_) @function
-    arguments: (argument_list . (identifier) @tool))
-  (#match? @function "(^|[.])register_tool$"))`;
-
-/** Classes that set `bl_keymap` in their body. */
-const KEYMAP_TOOL_CLASS_QUERY = `(
-  (class_definition
-    name: (identifier) @name
-    body: (block (expression_statement (assignment left: (identifier) @_attribute))))
-  (#eq? @_attribute "bl_keymap"))`;
-
 /** What stops half-way when the key-map code raises. */
 const STOPS: Record<When, string> = {
   import: 'the add-on fails to import',
@@ -37,7 +22,7 @@ const STOPS: Record<When, string> = {
   unregister: 'unregister() stops',
 };
 
-type MessageId = 'unguardedKeyconfig' | 'unguardedInline' | 'unguardedKeyconfigNoFix' | 'unguardedInlineNoFix' | 'registerToolKeymap';
+type MessageId = 'unguardedKeyconfig' | 'unguardedInline' | 'unguardedKeyconfigNoFix' | 'unguardedInlineNoFix';
 
 export const keymapWithoutGuard = defineRule({
   code: 'BGS002',
@@ -53,8 +38,8 @@ export const keymapWithoutGuard = defineRule({
       '`kc = wm.keyconfigs.addon` followed by `kc.keymaps.new(...)`, or the inline ' +
       '`wm.keyconfigs.addon.keymaps.new(...)`. Code already under `if kc:`, `if kc is not None:`, ' +
       '`if not kc: return`, `if kc and ...:`, `if wm.keyconfigs.addon:`, `if not bpy.app.background:` or ' +
-      'inside a try/except is left alone. It also reports `bpy.utils.register_tool(Tool)` where `Tool` ' +
-      'sets `bl_keymap` (report only). Not found: key configs reached through a parameter ' +
+      'inside a try/except is left alone. (`bpy.utils.register_tool(Tool)` of a tool with `bl_keymap` is ' +
+      'BGS021\'s.) Not found: key configs reached through a parameter ' +
       '(`def add_keys(kc): kc.keymaps.new(...)`), through the `keyconfigs` collection bound to a name ' +
       '(`kcs = wm.keyconfigs; kcs.addon.keymaps`), or helpers called only from another file whose names ' +
       'do not look like key-map registration.',
@@ -68,9 +53,7 @@ export const keymapWithoutGuard = defineRule({
       'comes from unregister() when it removes key maps through the key config. Measured in Blender 3.4.1 ' +
       '(Debian); in Blender 4.3.2 the key configs already exist at start-up in background mode, so the code ' +
       'runs there, but it still fails in Blender-as-a-module and older versions. An add-on enabled later ' +
-      '(`--addons`, `addon_utils.enable(...)` from a script) gets the key configs and does not fail. ' +
-      '`bpy.utils.register_tool()` of a tool with `bl_keymap` reads the add-on key config too and fails the ' +
-      'same way.',
+      '(`--addons`, `addon_utils.enable(...)` from a script) gets the key configs and does not fail.',
     example: {
       before: [
         'def register():',
@@ -104,8 +87,7 @@ export const keymapWithoutGuard = defineRule({
       'stored `addon_keymaps` list already works when nothing was added; removal through the key config is ' +
       'guarded the same way. Where the shape of the code makes the right block uncertain (the names used in ' +
       'several blocks, reused for something else, returned, or the statements sharing a line with other ' +
-      'code) the rule reports without a fix and says what to wrap by hand. `register_tool` with ' +
-      '`bl_keymap` is report-only: the guard must be the same around `register_tool` and `unregister_tool`.',
+      'code) the rule reports without a fix and says what to wrap by hand.',
   },
   messages: {
     unguardedKeyconfig:
@@ -128,14 +110,8 @@ export const keymapWithoutGuard = defineRule({
       '{reason}. By hand: bind it to a name (`kc = {expr}`), use `kc` instead, put the statements that use ' +
       'it, and the key maps and items made from it, under `if kc:`, and keep anything needed after them ' +
       'outside the `if`',
-    registerToolKeymap:
-      '`{call}` registers a tool with `bl_keymap`, which reads the add-on key config; that is None when the ' +
-      "add-on is enabled at start-up in background mode (Blender 3.4) and the call raises `AttributeError: " +
-      "'NoneType' object has no attribute 'keymaps'`. By hand: put this call and the matching " +
-      '`unregister_tool({tool})` under the same check, `if bpy.context.window_manager.keyconfigs.addon:` ' +
-      '(a tool registered on one side only makes unregister_tool raise)',
   },
-  prefilter: ['keyconfigs', 'bl_keymap'],
+  prefilter: ['keyconfigs'],
   errorPatterns: [/AttributeError: 'NoneType' object has no attribute 'keymaps'/],
 
   check(ctx) {
@@ -147,7 +123,6 @@ export const keymapWithoutGuard = defineRule({
       reported.add(g.firstUse.id);
       reportGroup(ctx, g, occurrences);
     }
-    if (ctx.source.includes('bl_keymap')) reportKeymapTools(ctx);
   },
 });
 
@@ -174,17 +149,4 @@ function reportGroup(ctx: RuleContext<MessageId>, g: Group, occurrences: Occurre
       edits: plan.edits,
     },
   });
-}
-
-/** register_tool() of a tool with bl_keymap, while the add-on loads and unguarded: report only. */
-function reportKeymapTools(ctx: RuleContext<MessageId>): void {
-  const keymapTools = new Set(ctx.matches(KEYMAP_TOOL_CLASS_QUERY).map((m) => m.name.text));
-  if (keymapTools.size === 0) return;
-  const whenItRuns = loadTimeOf(ctx);
-  for (const { tool } of ctx.matches(REGISTER_TOOL_QUERY)) {
-    if (!keymapTools.has(tool.text)) continue;
-    const call: SyntaxNode = tool.parent!.parent!;
-    if (isGuarded(call, guardTest([])) || !whenItRuns(call)) continue;
-    ctx.report({ messageId: 'registerToolKeymap', node: call, data: { call: call.text.split('\n')[0], tool: tool.text } });
-  }
 }

@@ -103,6 +103,7 @@ export interface VerifyRule {
   code: string;
   slug: string;
   errorPatterns?: RegExp[];
+  errorFrames?: RegExp[];
   fixKind?: 'safe' | 'unsafe' | 'report-only';
   defaultEnabled?: boolean;
 }

@@ -346,7 +346,7 @@ function exceptionFailure(src: AddonSource, c: VerifyCase, step: VerifyStep, err
   const line = err.message ? `${err.type}: ${err.message}` : err.type;
   // The add-on's own innermost frame; for the --script, else the script's own.
   const own = ownFrame(err.frames, dirs.installed) ?? (step === 'script' && ctx.script ? ownFrame(err.frames, ctx.script) : undefined);
-  const rule = ruleFor(line, ctx.rules);
+  const rule = ruleFor(line, ctx.rules, err.text);
   const f: VerifyFailure = {
     case: c,
     step,
@@ -376,12 +376,19 @@ export function fixCommand(rule: VerifyRule, target: string, zip?: string): stri
   return zip ? `unzip ${zip} and run: ${cmd}` : cmd;
 }
 
-/** The first rule one of whose errorPatterns matches `exceptionLine` (`Type: message`). */
-export function ruleFor<R extends { errorPatterns?: RegExp[] }>(exceptionLine: string, rules: readonly R[]): R | undefined {
-  return rules.find((t) => t.errorPatterns?.some((p) => {
+/** The first rule one of whose errorPatterns matches `exceptionLine` (`Type: message`); rules with
+ *  errorFrames first, each only where one of them also matches the `traceback`. */
+export function ruleFor<R extends { errorPatterns?: RegExp[]; errorFrames?: RegExp[] }>(
+  exceptionLine: string,
+  rules: readonly R[],
+  traceback = '',
+): R | undefined {
+  const matches = (patterns: RegExp[] | undefined, text: string): boolean => !!patterns?.some((p) => {
     p.lastIndex = 0; // a /g pattern remembers where it stopped
-    return p.test(exceptionLine);
-  }));
+    return p.test(text);
+  });
+  const framed = rules.find((t) => t.errorFrames && matches(t.errorPatterns, exceptionLine) && matches(t.errorFrames, traceback));
+  return framed ?? rules.find((t) => !t.errorFrames && matches(t.errorPatterns, exceptionLine));
 }
 
 /** Line `n` of `file` (the crash log has no source lines), trimmed; '' when unreadable. */
