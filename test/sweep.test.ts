@@ -10,6 +10,8 @@ import { parsePython, syntaxErrors } from '../src/parse.js';
 import { run } from '../src/runner.js';
 import { selectRules } from '../src/config.js';
 import { allRules } from '../rules/index.js';
+import { declaredTarget } from '../src/versions.js';
+import * as path from 'node:path';
 
 const ADDON_DIRS = ['/usr/share/blender/scripts/addons', '/usr/share/blender/scripts/addons_contrib'].filter((d) => existsSync(d));
 
@@ -43,8 +45,10 @@ describe('sweep over Debian\'s bundled Blender add-ons', () => {
 
     const brokenByTreeSitter = changed.filter((f) => syntaxErrors(parsePython(f.output)).length > 0).map((f) => f.path);
     const brokenByPython = pythonRejects(changed.map((f) => ({ name: f.path, text: f.output })));
+    // The second run is for the same Blender versions as the first (each add-on's own).
+    const roots = new Map(report.addons.map((a) => [a.name, path.resolve(a.root)]));
     const unstable = changed
-      .filter((f) => processSource(f.path, f.output, { rules: rules, unsafeFixes: true }).output !== f.output)
+      .filter((f) => processSource(f.path, f.output, { rules: rules, unsafeFixes: true, absPath: f.absPath, target: declaredTarget(roots.get(f.addon) ?? f.absPath) }).output !== f.output)
       .map((f) => f.path);
 
     t.diagnostic(`add-on folders: ${ADDON_DIRS.join(', ')}`);
