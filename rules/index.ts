@@ -16,6 +16,7 @@ import { modalStartHeadless } from './modal-start-headless.js';
 import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
 import { noKeepAlive } from './no-keep-alive.js';
 import { bglRemoved } from './bgl-removed/index.js';
+import { eeveeEngineName } from './eevee-engine-name/index.js';
 import { toolKeymapAtStartup } from './tool-keymap-at-startup/index.js';
 
 export const allRules: Rule[] = [
@@ -34,6 +35,7 @@ export const allRules: Rule[] = [
   asyncioBlocksRegister,
   noKeepAlive,
   bglRemoved,
+  eeveeEngineName,
   toolKeymapAtStartup,
 ];
 
