@@ -17,6 +17,7 @@ import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
 import { noKeepAlive } from './no-keep-alive.js';
 import { bglRemoved } from './bgl-removed/index.js';
 import { eeveeEngineName } from './eevee-engine-name/index.js';
+import { legacyIoOperators } from './legacy-io-operators/index.js';
 import { toolKeymapAtStartup } from './tool-keymap-at-startup/index.js';
 
 export const allRules: Rule[] = [
@@ -36,6 +37,7 @@ export const allRules: Rule[] = [
   noKeepAlive,
   bglRemoved,
   eeveeEngineName,
+  legacyIoOperators,
   toolKeymapAtStartup,
 ];
 
