@@ -20,6 +20,15 @@ function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string>
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 180_000 });
 }
 
+/** The checkout's last rule (in code order) before the test adds any: its variable, import path (as a
+ *  regular expression) and code; the new rules go after it. */
+const last = (() => {
+  const imports = [...readFileSync(path.join(repoRoot, 'rules', 'index.ts'), 'utf8').matchAll(/^import \{ (\w+) \} from '(\.\/[\w/.-]+)';$/gm)];
+  const codes = [...readFileSync(path.join(repoRoot, 'README.md'), 'utf8').matchAll(/^\| (BGS\d{3}) \|/gm)];
+  const [, name, file] = imports[imports.length - 1];
+  return { name, file: file.replace(/[./]/g, '\\$&'), code: codes[codes.length - 1][1] };
+})();
+
 /** Every file of the copy (not dist/ or node_modules) with its text, by relative path. */
 function snapshot(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -84,12 +93,12 @@ describe('npm run new-rule', { timeout: 300_000 }, () => {
       changed: ['README.md', 'rules/index.ts'],
       removed: [],
     });
-    // rules/index.ts: one import and one list entry, after BGS014's; the README: one row in the table.
+    // rules/index.ts: one import and one list entry, after the last rule's; the README: one row in the table.
     assert.equal(without(now.get('rules/index.ts')!, /^(import \{ testRule \} from '\.\/test-rule\.js';| {2}testRule,)$/, 2), was.get('rules/index.ts'));
-    assert.match(now.get('rules/index.ts')!, /noKeepAlive } from '\.\/no-keep-alive\.js';\nimport \{ testRule \}/);
-    assert.match(now.get('rules/index.ts')!, / {2}noKeepAlive,\n {2}testRule,\n\];/);
+    assert.match(now.get('rules/index.ts')!, new RegExp(`${last.name} } from '${last.file}';\\nimport \\{ testRule \\}`));
+    assert.match(now.get('rules/index.ts')!, new RegExp(` {2}${last.name},\\n {2}testRule,\\n\\];`));
     assert.equal(without(now.get('README.md')!, /^\| BGS099 \| `test-rule` \| .* \| safe fix \| yes \|$/, 1), was.get('README.md'));
-    assert.match(now.get('README.md')!, /\| BGS014 .*\n\| BGS099 .*\n<!-- rules:end -->/);
+    assert.match(now.get('README.md')!, new RegExp(`\\| ${last.code} .*\\n\\| BGS099 .*\\n<!-- rules:end -->`));
 
     // The rule file's parts come in the one order of every rule file.
     const rule = now.get('rules/test-rule.ts')!;
@@ -153,9 +162,9 @@ describe('npm run new-rule', { timeout: 300_000 }, () => {
     const r = run(process.execPath, [script, 'BGS050', 'mid-rule', '--root', copy], repoRoot);
     assert.equal(r.status, 0, r.stderr);
     const index = readFileSync(path.join(copy, 'rules', 'index.ts'), 'utf8');
-    assert.match(index, /noKeepAlive } from '\.\/no-keep-alive\.js';\nimport \{ midRule \} from '\.\/mid-rule\.js';\nimport \{ testRule \}/);
-    assert.match(index, / {2}noKeepAlive,\n {2}midRule,\n {2}testRule,\n\];/);
-    assert.match(readFileSync(path.join(copy, 'README.md'), 'utf8'), /\| BGS014 .*\n\| BGS050 \| `mid-rule` .*\n\| BGS099 /);
+    assert.match(index, new RegExp(`${last.name} } from '${last.file}';\\nimport \\{ midRule \\} from '\\./mid-rule\\.js';\\nimport \\{ testRule \\}`));
+    assert.match(index, new RegExp(` {2}${last.name},\\n {2}midRule,\\n {2}testRule,\\n\\];`));
+    assert.match(readFileSync(path.join(copy, 'README.md'), 'utf8'), new RegExp(`\\| ${last.code} .*\\n\\| BGS050 \\| \`mid-rule\` .*\\n\\| BGS099 `));
     assert.deepEqual(readdirSync(path.join(copy, 'fixtures', 'BGS050-mid-rule')).sort(), ['example.input.py', 'example.output.py', 'leave_alone.input.py']);
   });
 });
