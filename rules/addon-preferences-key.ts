@@ -65,7 +65,7 @@ export const addonPreferencesKey = defineRule({
       "and `__package__.rpartition('.')[0]` (one deeper) name the add-on in both installs, in all three versions.",
     example: {
       before: [
-        '# studio_prefs/ops/render.py',
+        '# studio_prefs/operators.py',
         'def execute(self, context):',
         '    prefs = context.preferences.addons[__name__].preferences',
         '',
@@ -75,7 +75,7 @@ export const addonPreferencesKey = defineRule({
         '',
       ].join('\n'),
       after: [
-        '# studio_prefs/ops/render.py',
+        '# studio_prefs/operators.py',
         'def execute(self, context):',
         '    prefs = context.preferences.addons[__package__].preferences',
         '',
@@ -103,13 +103,11 @@ export const addonPreferencesKey = defineRule({
       "4.3.2, 5.2.2). `{fix}` names the add-on's top module (`{root}`, as an extension `bl_ext.<repo>.{root}`)",
     firstPart:
       "`{code}` names the add-on only as a legacy add-on: installed as an extension (Blender 4.2+) its module is " +
-      "`bl_ext.<repo>.{root}` and this raises `KeyError: 'bpy_prop_collection[key]: key \"bl_ext\" not found'` " +
-      '(4.3.2, 5.2.2). `{fix}` names it in both',
+      '`bl_ext.<repo>.{root}` and this {effect} (4.3.2, 5.2.2). `{fix}` names it in both',
     hardCoded:
-      `\`{code}\` hard-codes the add-on's name: installed as an extension (Blender 4.2+) its module is ` +
-      `\`bl_ext.<repo>.{root}\` and this raises \`KeyError: 'bpy_prop_collection[key]: key "{root}" not found'\` ` +
-      '(4.3.2, 5.2.2). By hand: write `{fix}` instead of `{literal}` (no automatic fix: a name written out may be ' +
-      'meant literally)',
+      "`{code}` hard-codes the add-on's name: installed as an extension (Blender 4.2+) its module is " +
+      '`bl_ext.<repo>.{root}` and this {effect} (4.3.2, 5.2.2). By hand: write `{fix}` instead of `{literal}` ' +
+      '(no automatic fix: a name written out may be meant literally)',
     manual:
       "`{code}` does not name the add-on (`{root}`) in this module. By hand: write `{fix}` as the key; no automatic " +
       'fix because {reason}',
@@ -179,14 +177,15 @@ function checkKey(ctx: RuleContext<Messages>, place: Place, lookup: SyntaxNode, 
   } else if (firstPartOf(key)) {
     if (!includesFrom(ctx.target, EXTENSIONS_FROM)) return;
     messageId = 'firstPart';
+    data.key = 'bl_ext';
     // In the top __init__.py the name split is already the add-on's module.
     if (atTop) fix = data.fix = firstPartOf(key)!;
   } else if (stringValue(key) === place.root) {
     if (!includesFrom(ctx.target, EXTENSIONS_FROM)) return;
-    ctx.report({ messageId: 'hardCoded', node: key, data });
+    ctx.report({ messageId: 'hardCoded', node: key, data: { ...data, effect: effectOf(get, place.root) } });
     return;
   } else return;
-  data.effect = get ? `returns None, and \`.preferences\` after it raises \`${GET_ERROR}\`` : `raises \`${KEY_ERROR.replace('{key}', data.key)}\``;
+  data.effect = effectOf(get, data.key);
   if (place.manualReason) {
     ctx.report({ messageId: 'manual', node: key, data: { ...data, reason: place.manualReason } });
     return;
@@ -215,6 +214,11 @@ function firstPartOf(key: SyntaxNode): string | null {
   if (stringValue(args[0]) !== '.') return null;
   const ok = method === 'split' ? args.length === 1 || (args.length === 2 && args[1].type === 'integer') : method === 'partition' && args.length === 1;
   return ok ? base.text : null;
+}
+
+/** What the lookup of a key that is not there does, as measured. */
+function effectOf(get: boolean, key: string): string {
+  return get ? `returns None, and \`.preferences\` after it raises \`${GET_ERROR}\`` : `raises \`${KEY_ERROR.replace('{key}', key)}\``;
 }
 
 /** Why the names can't be trusted in this file: it runs as a script too, or rebinds them. */
