@@ -18,6 +18,7 @@ import { noKeepAlive } from './no-keep-alive.js';
 import { bglRemoved } from './bgl-removed/index.js';
 import { eeveeEngineName } from './eevee-engine-name/index.js';
 import { legacyIoOperators } from './legacy-io-operators/index.js';
+import { addonPreferencesKey } from './addon-preferences-key.js';
 import { toolKeymapAtStartup } from './tool-keymap-at-startup/index.js';
 
 export const allRules: Rule[] = [
@@ -38,6 +39,7 @@ export const allRules: Rule[] = [
   bglRemoved,
   eeveeEngineName,
   legacyIoOperators,
+  addonPreferencesKey,
   toolKeymapAtStartup,
 ];
 
