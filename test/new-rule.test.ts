@@ -84,12 +84,12 @@ describe('npm run new-rule', { timeout: 300_000 }, () => {
       changed: ['README.md', 'rules/index.ts'],
       removed: [],
     });
-    // rules/index.ts: one import and one list entry, after BGS014's; the README: one row in the table.
+    // rules/index.ts: one import and one list entry, after BGS016's (the last rule); the README: one row in the table.
     assert.equal(without(now.get('rules/index.ts')!, /^(import \{ testRule \} from '\.\/test-rule\.js';| {2}testRule,)$/, 2), was.get('rules/index.ts'));
-    assert.match(now.get('rules/index.ts')!, /noKeepAlive } from '\.\/no-keep-alive\.js';\nimport \{ testRule \}/);
-    assert.match(now.get('rules/index.ts')!, / {2}noKeepAlive,\n {2}testRule,\n\];/);
+    assert.match(now.get('rules/index.ts')!, /contextDictOverride } from '\.\/context-dict-override\/index\.js';\nimport \{ testRule \}/);
+    assert.match(now.get('rules/index.ts')!, / {2}contextDictOverride,\n {2}testRule,\n\];/);
     assert.equal(without(now.get('README.md')!, /^\| BGS099 \| `test-rule` \| .* \| safe fix \| yes \|$/, 1), was.get('README.md'));
-    assert.match(now.get('README.md')!, /\| BGS014 .*\n\| BGS099 .*\n<!-- rules:end -->/);
+    assert.match(now.get('README.md')!, /\| BGS016 .*\n\| BGS099 .*\n<!-- rules:end -->/);
 
     // The rule file's parts come in the one order of every rule file.
     const rule = now.get('rules/test-rule.ts')!;
@@ -153,9 +153,9 @@ describe('npm run new-rule', { timeout: 300_000 }, () => {
     const r = run(process.execPath, [script, 'BGS050', 'mid-rule', '--root', copy], repoRoot);
     assert.equal(r.status, 0, r.stderr);
     const index = readFileSync(path.join(copy, 'rules', 'index.ts'), 'utf8');
-    assert.match(index, /noKeepAlive } from '\.\/no-keep-alive\.js';\nimport \{ midRule \} from '\.\/mid-rule\.js';\nimport \{ testRule \}/);
-    assert.match(index, / {2}noKeepAlive,\n {2}midRule,\n {2}testRule,\n\];/);
-    assert.match(readFileSync(path.join(copy, 'README.md'), 'utf8'), /\| BGS014 .*\n\| BGS050 \| `mid-rule` .*\n\| BGS099 /);
+    assert.match(index, /contextDictOverride } from '\.\/context-dict-override\/index\.js';\nimport \{ midRule \} from '\.\/mid-rule\.js';\nimport \{ testRule \}/);
+    assert.match(index, / {2}contextDictOverride,\n {2}midRule,\n {2}testRule,\n\];/);
+    assert.match(readFileSync(path.join(copy, 'README.md'), 'utf8'), /\| BGS016 .*\n\| BGS050 \| `mid-rule` .*\n\| BGS099 /);
     assert.deepEqual(readdirSync(path.join(copy, 'fixtures', 'BGS050-mid-rule')).sort(), ['example.input.py', 'example.output.py', 'leave_alone.input.py']);
   });
 });
