@@ -22,7 +22,12 @@ export type DictSource =
       /** The keys the code writes itself: the literal's, and those set with `name['key'] = …`. */
       keys: string[];
     }
-  | { kind: 'unknown'; reason: string };
+  | { kind: 'unknown'; reason: string }
+  /** Not a dict at all: a bool or number (the undo flag), or the Context itself. */
+  | { kind: 'other'; what: 'flag' | 'context' };
+
+/** Values that are no dict: bound to a name, they are the undo flag (which every version takes). */
+const FLAG_TYPES = new Set(['true', 'false', 'integer', 'float', 'string', 'none']);
 
 /** Dict methods that only read it. */
 const READS = new Set(['get', 'keys', 'items', 'values', 'copy']);
@@ -41,6 +46,7 @@ export function dictSource(arg: SyntaxNode, call: SyntaxNode): DictSource {
     if (owner) return { kind: 'known', overrideArgs: `**${arg.text}`, owner, fromCopy: true, keys: [] };
     return { kind: 'unknown', reason: `it is built by \`${compactText(arg.childForFieldName('function') ?? arg)}(...)\`` };
   }
+  if (compactText(arg) === 'bpy.context') return { kind: 'other', what: 'context' };
   if (arg.type === 'identifier') return nameSource(arg, call);
   return { kind: 'unknown', reason: 'it is not a dict literal, a `context.copy()` or a name bound to one' };
 }
@@ -92,8 +98,12 @@ function nameSource(name: SyntaxNode, call: SyntaxNode): DictSource {
   if (bindings.length > 1) return { kind: 'unknown', reason: `${shown} is set more than once` };
   const { binder, value } = bindings[0].binding!;
   if (binder.type === 'parameters' || binder.type.endsWith('_parameter')) {
+    if (name.text === 'context') return { kind: 'other', what: 'context' };
+    const preset = binder.childForFieldName('value');
+    if (preset && FLAG_TYPES.has(preset.type)) return { kind: 'other', what: 'flag' };
     return { kind: 'unknown', reason: `${shown} is a parameter: its caller builds it` };
   }
+  if (value && FLAG_TYPES.has(value.type)) return { kind: 'other', what: 'flag' };
   if (binder.type !== 'assignment' || !isField(binder, 'left', bindings[0].node) || !value || binder.endIndex > call.startIndex) {
     return { kind: 'unknown', reason: `${shown} is not set by a plain assignment before the call` };
   }
@@ -103,7 +113,7 @@ function nameSource(name: SyntaxNode, call: SyntaxNode): DictSource {
       : copyOwner(value)
         ? { kind: 'known', overrideArgs: `**${name.text}`, owner: copyOwner(value)!, fromCopy: true, keys: [] }
         : { kind: 'unknown', reason: `${shown} is not a dict literal or a \`context.copy()\`` };
-  if (base.kind === 'unknown') return base;
+  if (base.kind !== 'known') return base;
   const keys = [...base.keys];
   for (const o of all) {
     if (o.binding) continue;

@@ -39,8 +39,9 @@ export const contextDictOverride = defineRule({
       'is a statement of its own (also `x = bpy.ops…(…)` and `return bpy.ops…(…)`) is rewritten; a call inside a ' +
       'larger expression, a dict the rule cannot see whole (a parameter, a global, changed by `.update()` or by ' +
       'another function, a key that is not a plain string) and a copy of the context given its own `area` without ' +
-      'its `region` are reported with what to do. Left alone: calls whose first argument is a string ' +
-      '(`\'INVOKE_DEFAULT\'`), calls behind a check of `bpy.app.version`, and every call where the add-on ' +
+      'its `region` are reported with what to do, and so is the Context itself passed as the dict (`bpy.ops.x.y(context)`: ' +
+      'it raises in every version). Left alone: calls whose first argument is a string (`\'INVOKE_DEFAULT\'`), a bool or ' +
+      'a number (the undo flag, taken by every version), calls behind a check of `bpy.app.version`, and every call where the add-on ' +
       'supports only versions before 4.0 and some before 3.2 (the dict works there and `temp_override` does not exist).',
     whyItBreaks:
       'Measured with `blender -b --factory-startup`: in Blender 4.3.2 and 5.2.2 `bpy.ops.object.select_all(' +
@@ -97,6 +98,11 @@ export const contextDictOverride = defineRule({
       `\`{call}\` passes a context dict as its first argument. ${MEASURED}. No automatic fix because {reason}. By ` +
       'hand: once the dict is complete, call the operator without it under `with bpy.context.temp_override(**{dict}):` ' +
       '(its keys must be strings; `window`, `screen`, `area` and `region` must belong together){branch}',
+    contextObject:
+      '`{call}` passes the Context itself, not a dict, as its first argument: Blender 3.4.1 raises `ValueError: 1-3 ' +
+      `args execution context is supported\`, 4.3.2 and 5.2.2 \`${ERROR_TEXT}\`. No automatic fix because the call ` +
+      'never ran (dropping the argument would make it run). By hand: drop the argument, or call the operator under ' +
+      '`with context.temp_override(...)` with the members it needs',
     regionMismatch:
       `\`{call}\` passes a context dict as its first argument. ${MEASURED}. No automatic fix because the dict is a ` +
       'copy of the context with its own `{keys}` but the current `region`: `temp_override` raises `TypeError: ' +
@@ -120,13 +126,19 @@ export const contextDictOverride = defineRule({
   },
 });
 
-type Ctx = RuleContext<'rewrite' | 'expression' | 'unseen' | 'regionMismatch'>;
+type Ctx = RuleContext<'rewrite' | 'expression' | 'unseen' | 'regionMismatch' | 'contextObject'>;
 
-/** The call's first argument where it is a context dict (not a string, not after `*args`). */
+/** Arguments that can be a dict: a literal, a call (`context.copy()`), a name, `self.override`, `d[k]`. A
+ *  string, bool or number first is the execution context or the undo flag (they work in every version). */
+const DICT_LIKE = new Set(['dictionary', 'call', 'identifier', 'attribute', 'subscript']);
+
+/** The call's first argument where it can be a context dict (not after `*args`; at most the three
+ *  positional arguments an operator takes). */
 function dictArgument(args: SyntaxNode): SyntaxNode | null {
   const first = args.namedChildren.find((c) => c.type !== 'comment');
-  if (!first || !positionalArgs(args).includes(first)) return null;
-  return ['string', 'concatenated_string', 'keyword_argument'].includes(first.type) ? null : first;
+  const positional = positionalArgs(args);
+  if (!first || positional[0]?.id !== first.id || positional.length > 3) return null;
+  return DICT_LIKE.has(first.type) ? first : null;
 }
 
 /** The finding (and fix) for one operator call with a dict argument. */
@@ -137,6 +149,10 @@ function checkCall(ctx: Ctx, call: SyntaxNode, callee: string, args: SyntaxNode,
   const base = { call: shown, dict: arg.type === 'identifier' ? arg.text : 'override' };
   const branchNote = branch ? ', and keep the old call under `else:` of `if bpy.app.version >= (3, 2, 0):` (the add-on supports Blender before 3.2)' : '';
   const data = { ...base, branch: branchNote };
+  if (source.kind === 'other') {
+    if (source.what === 'context') ctx.report({ messageId: 'contextObject', node: call, data });
+    return;
+  }
   if (source.kind === 'unknown') {
     ctx.report({ messageId: 'unseen', node: call, data: { ...data, reason: `the dict ${source.reason}` } });
     return;
