@@ -16,6 +16,7 @@ import { modalStartHeadless } from './modal-start-headless.js';
 import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
 import { noKeepAlive } from './no-keep-alive.js';
 import { bglRemoved } from './bgl-removed/index.js';
+import { contextDictOverride } from './context-dict-override/index.js';
 import { eeveeEngineName } from './eevee-engine-name/index.js';
 import { legacyIoOperators } from './legacy-io-operators/index.js';
 import { addonPreferencesKey } from './addon-preferences-key.js';
@@ -37,6 +38,7 @@ export const allRules: Rule[] = [
   asyncioBlocksRegister,
   noKeepAlive,
   bglRemoved,
+  contextDictOverride,
   eeveeEngineName,
   legacyIoOperators,
   addonPreferencesKey,

@@ -35,9 +35,19 @@ export function wrapStatements(
   last: SyntaxNode,
   condition: string,
 ): Edit[] | null {
+  return wrapInBlocks(ctx, first, last, [`if ${condition}:`]);
+}
+
+/**
+ * Wrap the sibling statements first..last (same block) in the block headers `headers` (`if x:`, `with y:`),
+ * each nested in the one before it, as wrapStatements does for one `if`: every line they cover gets one
+ * indent unit per header.
+ */
+export function wrapInBlocks(ctx: RuleContext, first: SyntaxNode, last: SyntaxNode, headers: string[]): Edit[] | null {
   const { source, indentUnit: unit, newline: nl } = ctx;
   if (!endsLine(source, last.endIndex)) return null;
-  const header = `if ${condition}:`;
+  const opening = (indent: string, step: string): string =>
+    headers.map((h, i) => `${h}${nl}${indent}${step.repeat(i + 1)}`).join('');
   if (!startsLine(source, first.startIndex)) {
     // One-line body: `def f(): x()` or `if a: x()`. Open it only when nothing before `first` on the line
     // is another statement of the same block.
@@ -57,7 +67,7 @@ export function wrapStatements(
     const ownerIndent = lineIndent(source, owner.startIndex);
     const wsStart = first.startIndex - (/[ \t]*$/.exec(before)?.[0].length ?? 0);
     const inner = ownerIndent + unit;
-    return [{ start: wsStart, end: first.startIndex, text: `${nl}${inner}${header}${nl}${inner}${unit}` }];
+    return [{ start: wsStart, end: first.startIndex, text: `${nl}${inner}${opening(inner, unit)}` }];
   }
   const indent = lineIndent(source, first.startIndex);
   // A block indented with tabs gets a tab more even in a file that mostly uses spaces (and the other
@@ -65,7 +75,7 @@ export function wrapStatements(
   const localUnit = indent.length > 0 && /^\t+$/.test(indent) ? '\t' : unit;
   const strings = stringRanges(ctx);
   // The header goes where the first statement starts, so the line keeps its own indent before it.
-  const edits: Edit[] = [{ start: first.startIndex, end: first.startIndex, text: `${header}${nl}${indent}${localUnit}` }];
+  const edits: Edit[] = [{ start: first.startIndex, end: first.startIndex, text: opening(indent, localUnit) }];
   let at = source.indexOf('\n', first.startIndex);
   while (at >= 0 && at + 1 < last.endIndex) {
     const ls = at + 1;
@@ -75,7 +85,7 @@ export function wrapStatements(
       // Lines of the block (nested bodies, comments) get the unit after the block's indent; continuation
       // lines indented less than the block (inside brackets or after a backslash) get it at the start.
       const pos = source.startsWith(indent, ls) ? ls + indent.length : ls;
-      edits.push({ start: pos, end: pos, text: localUnit });
+      edits.push({ start: pos, end: pos, text: localUnit.repeat(headers.length) });
     }
     at = source.indexOf('\n', ls);
   }
