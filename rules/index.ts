@@ -15,6 +15,7 @@ import { timersNeverFire } from './timers-never-fire.js';
 import { modalStartHeadless } from './modal-start-headless.js';
 import { asyncioBlocksRegister } from './asyncio-blocks-register.js';
 import { noKeepAlive } from './no-keep-alive.js';
+import { annotationsDict } from './annotations-dict/index.js';
 
 export const allRules: Rule[] = [
   gpuInBackground,
@@ -31,6 +32,7 @@ export const allRules: Rule[] = [
   modalStartHeadless,
   asyncioBlocksRegister,
   noKeepAlive,
+  annotationsDict,
 ];
 
 export function ruleByCode(code: string): Rule | undefined {
