@@ -125,10 +125,14 @@ function mentionsPythonVersion(text: string): boolean {
   return /\bversion_info\b|\bsys\.version\b|get_annotations|annotationlib|__annotate/.test(text);
 }
 
-/** The expression is the only argument of a call or already in parentheses: a conditional needs none of its own. */
+/** The expression is the only argument of a call, already in parentheses, returned, or the value assigned: a
+ *  conditional needs no parentheses of its own there. */
 function standsAlone(node: SyntaxNode): boolean {
   const p = node.parent;
-  return p?.type === 'parenthesized_expression' || (p?.type === 'argument_list' && p.namedChildCount === 1);
+  if (!p) return false;
+  if (p.type === 'argument_list') return p.namedChildCount === 1;
+  if (p.type === 'assignment') return p.childForFieldName('right')?.id === node.id;
+  return p.type === 'parenthesized_expression' || p.type === 'return_statement';
 }
 
 function reportFix(
