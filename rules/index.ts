@@ -19,6 +19,7 @@ import { bglRemoved } from './bgl-removed/index.js';
 import { contextDictOverride } from './context-dict-override/index.js';
 import { eeveeEngineName } from './eevee-engine-name/index.js';
 import { legacyIoOperators } from './legacy-io-operators/index.js';
+import { annotationsDict } from './annotations-dict/index.js';
 import { addonPreferencesKey } from './addon-preferences-key.js';
 import { toolKeymapAtStartup } from './tool-keymap-at-startup/index.js';
 
@@ -41,6 +42,7 @@ export const allRules: Rule[] = [
   contextDictOverride,
   eeveeEngineName,
   legacyIoOperators,
+  annotationsDict,
   addonPreferencesKey,
   toolKeymapAtStartup,
 ];
