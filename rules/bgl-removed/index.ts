@@ -10,7 +10,7 @@ import { defineRule } from '../../src/rule.js';
 import { importEdit } from '../../src/syntax/names.js';
 import { isGuarded } from '../../src/syntax/scope.js';
 import { includesBefore, includesFrom, type Version } from '../../src/versions.js';
-import { quoteStyle } from '../view3d-operator/calls.js';
+import { quoteStyle } from '../../src/syntax/source.js';
 import { branched, guardImports, inPlace, removeImports, type Mapped } from './fix.js';
 import { byHand, gpuStateCall } from './mapping.js';
 import { bglFacts, type BglFacts, type BglItem } from './uses.js';

@@ -1,7 +1,7 @@
 // BGS007 view3d-operator: what the rule reads off one `bpy.ops.view3d.*` call: whether it sits inside
 // `context.temp_override(...)`, the error its poll() gives headless, how its statement can be made to
 // skip it, and the quote the file writes `{'CANCELLED'}` with.
-import type { SyntaxNode, RuleContext } from '../../src/types.js';
+import type { SyntaxNode } from '../../src/types.js';
 import { enclosingStatement } from '../../src/syntax/scope.js';
 
 /** Operators whose poll() says `expected a view3d region` headless; the others say `failed, context is
@@ -15,7 +15,6 @@ const REGION_POLL = new Set([
 /** How a viewport-only call is skipped headless: its statement wrapped, its value replaced, or by hand. */
 export type Plan = { kind: 'wrap'; statement: SyntaxNode } | { kind: 'value'; value: SyntaxNode } | { kind: 'manual'; reason: string };
 
-const quoteCache = new WeakMap<object, string>();
 
 /** Why `bpy.ops.view3d.<name>()` fails headless, with the error its poll() gives, for a message. */
 export function why(name: string): string {
@@ -63,30 +62,3 @@ export function insideTempOverride(node: SyntaxNode): boolean {
   return false;
 }
 
-/** The quote the file uses for enum-like strings: in set literals (`{'FINISHED'}`) where it has any, else
- *  in most of its plain strings. `'` or `"`. */
-export function quoteStyle(ctx: RuleContext): string {
-  let q = quoteCache.get(ctx.tree);
-  if (q) return q;
-  const count = (inSet: boolean): [number, number] => {
-    let single = 0;
-    let double = 0;
-    // In sets: the openings of the strings the sets hold (a string's first child), rather than every
-    // string's opening asked for its grandparent.
-    const starts = inSet
-      ? ctx.tree.rootNode.descendantsOfType('set').flatMap((set) => set.namedChildren.filter((c) => c.type === 'string').map((c) => c.firstChild!))
-      : ctx.tree.rootNode.descendantsOfType('string_start');
-    for (const s of starts) {
-      if (s.type !== 'string_start') continue;
-      const t = s.text.replace(/^[rRbBuUfF]+/, '');
-      if (t === "'") single++;
-      else if (t === '"') double++;
-    }
-    return [single, double];
-  };
-  let [single, double] = count(true);
-  if (single + double === 0) [single, double] = count(false);
-  q = double > single ? '"' : "'";
-  quoteCache.set(ctx.tree, q);
-  return q;
-}

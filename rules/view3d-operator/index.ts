@@ -8,7 +8,8 @@ import { wrapRuns } from '../../src/syntax/edits.js';
 import { editsWithImport } from '../../src/syntax/names.js';
 import { isGuarded } from '../../src/syntax/scope.js';
 import { guiOnlyFunction, hasOverrideArg, mentionsWindowCheck, operatorCalls, type OperatorCall } from '../../src/syntax/operator-calls.js';
-import { insideTempOverride, planFor, quoteStyle, why, type Plan } from './calls.js';
+import { insideTempOverride, planFor, why, type Plan } from './calls.js';
+import { quoteStyle } from '../../src/syntax/source.js';
 
 const CONDITION = 'not bpy.app.background';
 

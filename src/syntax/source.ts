@@ -99,3 +99,33 @@ export function lineStarts(source: string): number[] {
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) out.push(i + 1);
   return out;
 }
+
+const quoteCache = new WeakMap<Tree, string>();
+
+/** The quote the file uses for enum-like strings: in set literals (`{'FINISHED'}`) where it has any, else
+ *  in most of its plain strings. `'` or `"`. */
+export function quoteStyle(ctx: { tree: Tree }): string {
+  let q = quoteCache.get(ctx.tree);
+  if (q) return q;
+  const count = (inSet: boolean): [number, number] => {
+    let single = 0;
+    let double = 0;
+    // In sets: the openings of the strings the sets hold (a string's first child), rather than every
+    // string's opening asked for its grandparent.
+    const starts = inSet
+      ? ctx.tree.rootNode.descendantsOfType('set').flatMap((set) => set.namedChildren.filter((c) => c.type === 'string').map((c) => c.firstChild!))
+      : ctx.tree.rootNode.descendantsOfType('string_start');
+    for (const s of starts) {
+      if (s.type !== 'string_start') continue;
+      const t = s.text.replace(/^[rRbBuUfF]+/, '');
+      if (t === "'") single++;
+      else if (t === '"') double++;
+    }
+    return [single, double];
+  };
+  let [single, double] = count(true);
+  if (single + double === 0) [single, double] = count(false);
+  q = double > single ? '"' : "'";
+  quoteCache.set(ctx.tree, q);
+  return q;
+}
