@@ -74,7 +74,7 @@ export const asyncioBlocksRegister = defineRule({
       '`asyncio.run` is the way to keep the process serving) are left alone.',
     whyItBreaks:
       'The event loop runs inside the call, so the call returns only when the server stops. Measured with ' +
-      '`blender -b` (Blender 3.4.1 and 4.3.2): `addon_utils.enable` never returns, the add-on is never marked ' +
+      '`blender -b` (Blender 3.4.1, 4.3.2 and 5.2.2): `addon_utils.enable` never returns, the add-on is never marked ' +
       'enabled, nothing after the call in `register()` runs, and Blender hangs at start-up until it is killed; ' +
       'in the GUI the window never appears. The server itself runs inside `register()`, where `bpy.context` is ' +
       '`_RestrictContext` and `bpy.data` is `_RestrictData`, so handlers that touch scene data fail too.',

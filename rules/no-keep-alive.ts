@@ -149,10 +149,10 @@ export const noKeepAlive = defineRule({
       '`register()` and what it calls, or in a handler. Scripts that do batch work and end, add-ons, thread ' +
       'targets, coroutines and loops that end are left alone.',
     whyItBreaks:
-      '`blender --background --python script.py` quits when the script ends (measured in Blender 3.4.1 and ' +
-      '4.3.2, exit code 0, `Blender quit`): a daemon thread and a listening socket die with it, so a client gets ' +
+      '`blender --background --python script.py` quits when the script ends (measured in Blender 3.4.1, ' +
+      '4.3.2 and 5.2.2, exit code 0, `Blender quit`): a daemon thread and a listening socket die with it, so a client gets ' +
       'no answer and nothing says why. Blender does wait for non-daemon threads at exit, but by then it has ' +
-      'freed its data: measured in both versions, such a thread sees `len(bpy.data.objects) == 0` in the ' +
+      'freed its data: measured in all three, such a thread sees `len(bpy.data.objects) == 0` in the ' +
       'factory scene. `bpy.app.timers` never fire in background mode at all, so a keep-alive loop that only ' +
       'sleeps keeps a process that never runs them. A `while True:` in `register()` or a handler never returns: ' +
       'Blender (GUI or background) never finishes loading the add-on or the file.',
