@@ -113,6 +113,8 @@ export const addonPreferencesKey = defineRule({
       'fix because {reason}',
   },
   prefilter: ['addons'],
+  // Only `….addons[…]` and `….addons.get(…)` can match (SUBSCRIPT_QUERY, GET_QUERY).
+  prefilterText: (text) => /\.\s*addons\s*(\[|\.\s*get\s*\()/.test(text),
   errorPatterns: [
     /KeyError: 'bpy_prop_collection\[key\]: key "(bl_ext|[A-Za-z_]\w*(\.[A-Za-z_]\w*)+)" not found'/,
     /AttributeError: 'NoneType' object has no attribute 'preferences'/,

@@ -111,6 +111,10 @@ export interface Rule {
   /** Patterns of the Python exception text (as Blender prints it) that this rule's finding causes,
    *  so `bgsafe verify` can name the rule that covers a failure. */
   errorPatterns?: RegExp[];
+  /** A second, sharper test of the text after the substrings (a regular expression, say), for a rule
+   *  whose substrings occur in most files: false means nothing here can match, and the file is not
+   *  parsed for this rule. It must never reject a text where the rule would report something. */
+  prefilterText?: (text: string) => boolean;
   /** Where two rules' errorPatterns match one exception text: code in the traceback that makes it this
    *  rule's (verify tries the rules that have errorFrames first, and names one only where a frame matches). */
   errorFrames?: RegExp[];

@@ -82,6 +82,15 @@ describe('engine', () => {
     assert.equal(r.findings.find((f) => f.code === 'BGS904')?.fixStatus, 'skipped');
   });
 
+  it("runs a rule only where its prefilterText accepts the text too", () => {
+    let runs = 0;
+    const sharp: Rule = { ...rule('BGS902', ['foo'], () => void runs++), prefilterText: (t) => /foo\(/.test(t) };
+    processSource('a.py', 'foo = 1\n', { rules: [sharp], unsafeFixes: false });
+    assert.equal(runs, 0, 'the substring is there, the call is not: not run');
+    processSource('b.py', 'foo(1)\n', { rules: [sharp], unsafeFixes: false });
+    assert.equal(runs, 1);
+  });
+
   it('does not parse a file that no prefilter matches', () => {
     let called = false;
     const spy = rule('BGS905', ['needle'], () => {

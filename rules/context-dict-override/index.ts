@@ -21,6 +21,11 @@ const MEASURED = `Blender 4.0 removed context dicts as operator arguments: 4.3.2
  *  area`; 4.3.2 and 5.2.2: `… in area or screen`), where a dict never was checked. */
 const UI_KEYS = ['window', 'screen', 'area', 'region'];
 
+/** An operator call whose first argument is not a string, `)`, a keyword argument, a bool, a number or
+ *  `*args`: the only calls that can pass a dict (comments and line breaks before it included). A file
+ *  without one is not parsed for this rule. */
+const MAY_PASS_DICT = /\bops\s*\.\s*\w+\s*\.\s*\w+\s*\(\s*(?!['")*]|[rRbBuUfF]{1,2}['"]|True\b|False\b|\d|\w+\s*=(?!=))/;
+
 /** Group names of `bpy.ops.<group>.` / `ops.<group>.` in a text. */
 const GROUP_TEXT = /\bops\s*\.\s*(\w+)\s*\./g;
 
@@ -111,6 +116,7 @@ export const contextDictOverride = defineRule({
       'and the call without the dict{branch}',
   },
   prefilter: ['ops.'],
+  prefilterText: (text) => MAY_PASS_DICT.test(text),
   errorPatterns: [/ValueError: 1-2 args execution context is supported/],
 
   check(ctx) {
