@@ -1,9 +1,9 @@
 // Stage fixes: the fix loop for one source text. Parse, collect the findings of every relevant rule, apply
 // the non-overlapping fixes with magic-string, defer the rest to another pass, and re-parse every result.
-import MagicString from 'magic-string';
 import { parsePython, syntaxErrors } from './parse.js';
 import { mayHaveSuppression, relevantRules } from './prefilter.js';
 import { collectFindings } from './findings.js';
+import { applyEdits } from './syntax/edits.js';
 import { lineStarts, positionOf } from './syntax/source.js';
 import { findSuppressions, suppresses, unusedSuppressions, type Suppression } from './suppressions.js';
 import type { TargetRange } from './versions.js';
@@ -44,15 +44,6 @@ function extent(edits: Edit[]): [number, number] {
     e = Math.max(e, x.end);
   }
   return [s, e];
-}
-
-function applyEdits(source: string, edits: Edit[]): string {
-  const ms = new MagicString(source);
-  for (const e of edits) {
-    if (e.start === e.end) ms.appendLeft(e.start, e.text);
-    else ms.overwrite(e.start, e.end, e.text);
-  }
-  return ms.toString();
 }
 
 /** Edits inside one fix must not overlap; two inserts at one point keep their order. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import MagicString from 'magic-string';
 import { parsePython, queryMatches, syntaxErrors } from '../src/parse.js';
-import { ensureImport, guardValue, wrapStatements } from '../src/syntax/edits.js';
+import { applyEdits, editedSlice, ensureImport, guardValue, wrapStatements } from '../src/syntax/edits.js';
 import { detectIndentUnit, detectNewline } from '../src/syntax/source.js';
 import type { Edit, SyntaxNode, RuleContext } from '../src/types.js';
 import { fileModel } from '../src/model/index.js';
@@ -184,5 +184,24 @@ describe('ensureImport', () => {
   it('lands before the first use given as `before`', () => {
     const src = 'x = 1\nimport gpu\n';
     assert.equal(add(src, 0), 'import bpy\nx = 1\nimport gpu\n');
+  });
+});
+
+describe('applyEdits', () => {
+  it('gives the same text whatever order the edits come in', () => {
+    const src = 'call(x)\n';
+    // Replace `x`, insert right after it, and insert right before it.
+    const edits: Edit[] = [
+      { start: 6, end: 6, text: ', y' },
+      { start: 5, end: 6, text: 'z' },
+      { start: 5, end: 5, text: 'w, ' },
+    ];
+    const want = 'call(w, z, y)\n';
+    assert.equal(applyEdits(src, edits), want);
+    assert.equal(applyEdits(src, [...edits].reverse()), want);
+    assert.equal(editedSlice('# head\ncall(x)\n', 7, 14, edits.map((e) => ({ ...e, start: e.start + 7, end: e.end + 7 }))), 'call(w, z, y)');
+  });
+  it('keeps two inserts at one offset in their order', () => {
+    assert.equal(applyEdits('ab', [{ start: 1, end: 1, text: '1' }, { start: 1, end: 1, text: '2' }]), 'a12b');
   });
 });

@@ -8,7 +8,8 @@
 import type { Edit, RuleContext, SyntaxNode } from '../../src/types.js';
 import { defineRule } from '../../src/rule.js';
 import { hasSplat, positionalArgs } from '../../src/syntax/call-arguments.js';
-import { wrapStatements } from '../../src/syntax/edits.js';
+import { editedSlice, wrapStatements } from '../../src/syntax/edits.js';
+import { startsLine } from '../../src/syntax/source.js';
 import { editsWithImport, stringValue } from '../../src/syntax/names.js';
 import { operatorCalls, type OperatorCall } from '../../src/syntax/operator-calls.js';
 import { isGuarded } from '../../src/syntax/scope.js';
@@ -138,7 +139,7 @@ function reportCall(ctx: RuleContext<MessageId>, op: OperatorCall, replacement: 
   }
   const branch = branchEdits(ctx, op.call, rewrite.edits, `bpy.app.version >= ${tuple}`);
   if (!branch) {
-    const rewritten = applyEdits(ctx.source, op.call.startIndex, op.call.endIndex, rewrite.edits).replace(/\s*\n\s*/g, ' ');
+    const rewritten = editedSlice(ctx.source, op.call.startIndex, op.call.endIndex, rewrite.edits).replace(/\s*\n\s*/g, ' ');
     ctx.report({ messageId: 'branchByHand', node: op.call, data: { ...data, rewritten } });
     return;
   }
@@ -219,25 +220,13 @@ function branchEdits(ctx: RuleContext, call: SyntaxNode, callEdits: Edit[], cond
   let statement = call.parent;
   if (statement?.type === 'assignment' && statement.childForFieldName('right')?.id === call.id) statement = statement.parent;
   if (statement?.type !== 'expression_statement' || statement.namedChildCount !== 1) return null;
-  if (!/^[ \t]*$/.test(ctx.source.slice(ctx.source.lastIndexOf('\n', statement.startIndex - 1) + 1, statement.startIndex))) return null;
+  if (!startsLine(ctx.source, statement.startIndex)) return null;
   const wrap = wrapStatements(ctx, statement, statement, condition);
   if (!wrap) return null;
   const [header, ...indents] = wrap;
   const headerLine = `if ${condition}:`;
   const lead = header.text.slice(headerLine.length); // newline, the statement's indent and one unit
-  const rewritten = applyEdits(ctx.source, statement.startIndex, statement.endIndex, [...indents, ...callEdits]);
+  const rewritten = editedSlice(ctx.source, statement.startIndex, statement.endIndex, [...indents, ...callEdits]);
   const indent = lead.slice(ctx.newline.length, lead.length - (lead.endsWith('\t') ? 1 : ctx.indentUnit.length));
   return [{ ...header, text: `${headerLine}${lead}${rewritten}${ctx.newline}${indent}else:${lead}` }, ...indents];
-}
-
-/** The text of source[start, end) with the edits (all inside it) applied; inserts before replacements at one offset. */
-function applyEdits(source: string, start: number, end: number, edits: Edit[]): string {
-  const sorted = [...edits].sort((a, b) => a.start - b.start || (a.end - a.start) - (b.end - b.start));
-  let out = '';
-  let at = start;
-  for (const e of sorted) {
-    out += source.slice(at, e.start) + e.text;
-    at = e.end;
-  }
-  return out + source.slice(at, end);
 }

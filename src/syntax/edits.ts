@@ -1,6 +1,7 @@
 // Edits that rules share: wrapping statements in a new `if` block, guarding an assignment's value,
 // and making sure a module is imported. Each returns plain Edit data, or null where the code's shape
 // leaves no fix that is certainly right (the caller then reports without a fix).
+import MagicString from 'magic-string';
 import type { Edit, SyntaxNode, RuleContext } from '../types.js';
 import {
   endsLine,
@@ -208,4 +209,25 @@ export function wrapRuns(ctx: RuleContext, statements: SyntaxNode[], condition: 
     for (const s of run) out.set(s.id, whole ?? (run.length > 1 ? wrapStatements(ctx, s, s, condition) : null));
   }
   return out;
+}
+
+/**
+ * The source with non-overlapping edits applied (magic-string: bytes outside an edit never change). In
+ * order of position, whatever order they come in: an insert at the end of a replaced range is appended
+ * to the replaced chunk, which a later overwrite of that chunk would drop. Two inserts at one offset keep
+ * their order, and come before a replacement that starts there.
+ */
+export function applyEdits(source: string, edits: Edit[]): string {
+  const ms = new MagicString(source);
+  const ordered = [...edits].sort((a, b) => a.start - b.start || (a.end - a.start) - (b.end - b.start));
+  for (const e of ordered) {
+    if (e.start === e.end) ms.appendLeft(e.start, e.text);
+    else ms.overwrite(e.start, e.end, e.text);
+  }
+  return ms.toString();
+}
+
+/** The text of `source[start, end)` with `edits` (all inside that range) applied. */
+export function editedSlice(source: string, start: number, end: number, edits: Edit[]): string {
+  return applyEdits(source.slice(start, end), edits.map((e) => ({ ...e, start: e.start - start, end: e.end - start })));
 }
