@@ -32,6 +32,8 @@
 #                                library under Blender's 3.11.2), no site-packages at all;
 #   - PATH=~/.pyenv/shims:... -> sys.prefix=/usr but sys.executable=~/.pyenv/shims/python3.11, so
 #                                `subprocess.run([sys.executable, ...])` and multiprocessing run pyenv's Python;
+#     and a program run by pyenv's `python3` shim (this launcher, say) has ~/.pyenv/versions/<v>/bin put
+#     first on its PATH by the shim: Blender started from it took sys.prefix=~/.pyenv/versions/3.11.7;
 #   - PYTHONEXECUTABLE=<venv>/bin/python3 -> sys.prefix=<venv>, even where Python ignores the environment;
 #   - VIRTUAL_ENV, CONDA_PREFIX, PYENV_VERSION: no effect on Blender itself;
 #   - PYTHONPATH, PYTHONHOME: read by Debian's 3.4.1 (sys.flags.ignore_environment=0); 4.3.2 and 5.2.2
@@ -39,6 +41,8 @@
 # The same lookup holds for Debian's 4.3.2 (Python 3.13) and 5.2.2 (Python 3.14) run in a chroot that sees
 # /tmp and $HOME: a python3.13 venv first on PATH gave 4.3.2 sys.prefix=<venv>, and a folder with
 # bin/python3.14 and lib/python3.14/os.py gave 5.2.2 that prefix (numpy, requests: No module named ...).
+# (That chroot sees /tmp, /proc, /dev, $HOME, the working folder: a venv or ~/.pyenv there is visible to it;
+# the folders below are judged by what this launcher sees.)
 # So Blender gets this environment less the Python environments of whoever runs the launcher: a PATH folder
 # that holds a `python`, `python3` or `python3.N` is left out when it is
 #   (a) a virtualenv's bin (a pyvenv.cfg in it or in its parent: venv, virtualenv, uv, poetry, pipenv),

@@ -82,6 +82,8 @@ interface ServiceRun {
   ready: Record<string, unknown> | null;
   /** Whether the ready file still existed once the launcher had exited. */
   readyLeft: boolean;
+  /** Whether the ready file's pid was a live process when the file was read. */
+  pidAlive: boolean;
 }
 
 /** Start `command args` (a launcher); once the ready file appears, read it and send SIGTERM. */
@@ -91,18 +93,25 @@ async function runService(command: string, args: string[], env: NodeJS.ProcessEn
   p.stdout!.on('data', (d) => (log += d));
   p.stderr!.on('data', (d) => (log += d));
   let ready: Record<string, unknown> | null = null;
+  let pidAlive = false;
   try {
     const end = Date.now() + ms;
     while (Date.now() < end && p.exitCode === null && p.signalCode === null) {
       if (ready === null && existsSync(readyFile)) {
         ready = JSON.parse(readFileSync(readyFile, 'utf8')) as Record<string, unknown>;
+        try {
+          process.kill(ready.pid as number, 0);
+          pidAlive = true;
+        } catch {
+          // no such process
+        }
         p.kill('SIGTERM');
         break;
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     const code = await exited(p, ready ? 15_000 : Math.max(1000, end - Date.now()));
-    return { code, log, ready, readyLeft: existsSync(readyFile) };
+    return { code, log, ready, readyLeft: existsSync(readyFile), pidAlive };
   } finally {
     killGroup(p);
   }
@@ -280,6 +289,8 @@ describe('the service launcher in real headless Blender', { concurrency: 1 }, ()
         assert.equal(ok.code, 0, `SIGTERM after ready: ${ok.log}`);
         assert.equal(ok.ready.addon, 'starter');
         assert.equal(typeof ok.ready.pid, 'number');
+        assert.ok(ok.pidAlive, `Blender's pid ${ok.ready.pid} was not a live process when the ready file was read`);
+        assert.notEqual(ok.ready.pid, ok.ready.launcher_pid);
         assert.ok((ok.ready.seconds as number) > 0 && (ok.ready.seconds as number) <= ok.elapsed, `seconds ${ok.ready.seconds}`);
         assert.deepEqual(
           (ok.ready.started as Array<{ idname: string; properties: unknown }>).map((s) => [s.idname, s.properties]),
