@@ -15,6 +15,8 @@ export interface ScaffoldServiceOptions {
   out?: string;
   /** Overwrite files that exist. */
   force?: boolean;
+  /** Operators the service script calls, in order, after enabling the add-on (`--start`). */
+  start?: Array<{ idname: string; properties: Record<string, string | number | boolean> }>;
 }
 
 export interface ScaffoldServiceResult {
@@ -26,6 +28,18 @@ export interface ScaffoldServiceResult {
 }
 
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The text between the double quotes of `json.loads("__BGSAFE_START_JSON__")` in service_script.py: the JSON
+ * of `start` as the body of a Python string literal that decodes back to exactly that JSON, whatever the
+ * strings hold. The JSON is made ASCII first (\uXXXX escapes, which json.loads reads, astral characters as
+ * surrogate pairs), so the literal holds only printable ASCII: a backslash or a double quote gets a
+ * backslash, and there is no newline, no other escape and nothing Python could read otherwise.
+ */
+export function startJsonLiteralBody(start: ScaffoldServiceOptions['start']): string {
+  const json = JSON.stringify(start ?? []).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(/[\\"]/g, (c) => `\\${c}`);
+}
 
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/__BGSAFE_([A-Z_]+?)__/g, (m, key: string) => values[key] ?? m);
@@ -89,6 +103,7 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
     ADDON_RELPATH: path.relative(out, abs).split(path.sep).join('/'),
     LAUNCHER_NAME: launcherName,
     SCRIPT_NAME: scriptName,
+    START_JSON: startJsonLiteralBody(options.start),
   };
   const read = (name: string): string => readFileSync(path.join(packageRoot, 'python', name), 'utf8');
   try {
