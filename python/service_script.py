@@ -75,6 +75,28 @@ def call_text(idname, properties):
     return "bpy.ops.%s(%s)" % (idname, ", ".join("%s=%r" % kv for kv in sorted(properties.items())))
 
 
+def typed_properties(operator, properties):
+    """`--start` values come typed from the command line (port=9876 is a number); give each the type of the
+    operator's property where they differ in kind only: a string property gets "9876", an int property 9876
+    from 9876.0, a boolean property True from 1. Anything else is passed as it is, for Blender to judge."""
+    try:
+        rna = operator.get_rna_type().properties
+    except Exception:  # an unknown operator: its call raises the error the user should see
+        return properties
+    typed = {}
+    for key, value in properties.items():
+        prop = rna.get(key)
+        kind = getattr(prop, "type", None)
+        if kind == "STRING" and not isinstance(value, str):
+            value = json.dumps(value) if isinstance(value, bool) else str(value)
+        elif kind == "INT" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif kind == "BOOLEAN" and value in (0, 1) and not isinstance(value, bool):
+            value = bool(value)
+        typed[key] = value
+    return typed
+
+
 def run_start_operators():
     """Call START in order; (the calls that started, None) or (..., the reason the service cannot start)."""
     import bpy
@@ -89,6 +111,7 @@ def run_start_operators():
             return started, "start operator %r: not an operator idname (expected <category>.<name>)" % idname
         try:
             operator = getattr(getattr(bpy.ops, parts[0]), parts[1])
+            properties = typed_properties(operator, properties)
             result = operator("EXEC_DEFAULT", **properties)
         except Exception as e:
             message = str(e).strip().replace("\n", " | ")

@@ -1,9 +1,16 @@
 // `--start "IDNAME key=value ..."` of `bgsafe scaffold service`: how the words become an operator and its
 // properties, and the one-line errors for what is not one.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStart, startFlag, startValue } from '../src/scaffold/start.js';
 import { ScaffoldUsageError } from '../src/scaffold/service.js';
+import { repoRoot } from './helpers.js';
+
+const bin = path.join(repoRoot, 'bin', 'bgsafe.js');
 
 describe('scaffold service --start', () => {
   it('an idname alone, with properties, and in the other spellings Blender accepts', () => {
@@ -44,6 +51,32 @@ describe('scaffold service --start', () => {
       const value = flag.replace(/^--start /, '');
       const unquoted = value.startsWith('"') ? JSON.parse(value) as string : value;
       assert.deepEqual(parseStart(unquoted), op, flag);
+    }
+  });
+});
+
+describe('scaffold service --start through the CLI', () => {
+  it('repeated flags reach the service script in order; a bad one is exit 2 with one line and no files', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-start-'));
+    try {
+      const addon = path.join(work, 'relay');
+      mkdirSync(addon);
+      writeFileSync(path.join(addon, '__init__.py'), 'bl_info = {"name": "relay"}\n\n\ndef register():\n    pass\n\n\ndef unregister():\n    pass\n');
+      const ok = spawnSync(process.execPath, [bin, 'scaffold', 'service', '--start', 'relay.start_server port=9876', addon, '--start', 'relay.warm_up', '--out', path.join(work, 'svc')], { encoding: 'utf8' });
+      assert.equal(ok.status, 0, ok.stderr);
+      const script = readFileSync(path.join(work, 'svc', 'relay_service_blender.py'), 'utf8');
+      const line = /^START = json\.loads\((".*")\)$/m.exec(script);
+      assert.ok(line, 'no START line');
+      assert.deepEqual(JSON.parse(JSON.parse(line[1]) as string), [
+        { idname: 'relay.start_server', properties: { port: 9876 } },
+        { idname: 'relay.warm_up', properties: {} },
+      ]);
+      const bad = spawnSync(process.execPath, [bin, 'scaffold', 'service', addon, '--start', 'relay', '--out', path.join(work, 'bad')], { encoding: 'utf8' });
+      assert.equal(bad.status, 2);
+      assert.equal(bad.stderr, 'bgsafe scaffold: --start "relay": "relay" is not an operator bl_idname; expected lower-case "category.name", e.g. myaddon.start_server\n');
+      assert.equal(existsSync(path.join(work, 'bad')), false, 'nothing written');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });

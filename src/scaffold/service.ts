@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync, chmodSync, readdirSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
+import { embeddedRuntimeRange } from '../syntax/timers-never-fire-runtime.js';
 
 /** A problem with the user's input: printed as one line, exit code 2. */
 export class ScaffoldUsageError extends Error {}
@@ -117,9 +118,10 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
   const notes: string[] = [];
   const texts = addonTexts(abs, isDir);
   const usesTimers = texts.some((t) => /\btimers\.register\s*\(/.test(t) && !/\bbgsafe_runtime\.schedule\s*\(/.test(t));
-  const hasRuntime = isDir && existsSync(path.join(abs, 'bgsafe_runtime.py'));
+  // A package carries bgsafe_runtime.py; a single-file add-on the block embedded into it.
+  const hasRuntime = isDir ? existsSync(path.join(abs, 'bgsafe_runtime.py')) : embeddedRuntimeRange(texts[0] ?? '') !== null;
   if (usesTimers && !hasRuntime) {
-    notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds bgsafe_runtime.py), or the service will do nothing`);
+    notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds its runtime), or the service will do nothing`);
   }
   return { module, launcher, script, notes };
 }
