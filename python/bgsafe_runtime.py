@@ -60,8 +60,9 @@ def _shared_wake_event():
     # Set by schedule() so that a service loop in wait() runs a callback handed over by another thread at
     # once rather than after its sleep. One loop pumps every loaded copy of this module, so the copies
     # share one Event: a new copy takes the one of a copy loaded before it (a reloaded one keeps its own).
-    for module in [sys.modules.get(__name__)] + list(sys.modules.values()):
-        event = getattr(module, "_wake", None)
+    names = [__name__] + [name for name in list(sys.modules) if name.endswith(".bgsafe_runtime")]
+    for name in names:
+        event = getattr(sys.modules.get(name), "_wake", None)
         if isinstance(event, threading.Event):
             return event
     return threading.Event()

@@ -4,7 +4,8 @@
 //     that only the main thread touches them: background mode (serve_forever on the main thread) and the GUI
 //     (a main loop that runs Blender's timer rounds; calls from threads go through the runtime's bridge timer);
 //   - real `blender --background` 3.4 / 4.3 / 5.2 (skipped with a printed reason where absent): the same
-//     background script, in Blender's own Python.
+//     background script, in Blender's own Python; it also hands GUI-path calls from a thread to Blender's real
+//     bpy.app.timers through the bridge, ticked by hand (no display here for a GUI Blender).
 // Each script prints `RESULT {json}` with what it saw; the assertions are here. Latencies (schedule() in a
 // thread to the callback running on the main thread) are printed as diagnostics, never asserted.
 import assert from 'node:assert/strict';
@@ -75,12 +76,27 @@ function assertBackground(r: Record<string, any>, notRegistered: string): void {
   assert.equal(c.wait_woken, true);
   assert.ok(c.wait_seconds < 1, `wait() took ${c.wait_seconds} s`);
   assert.equal(c.wait_timeout_returns_false, true);
+  // Two add-ons' copies: one service loop waiting in one copy's wait() wakes for a schedule() in the other.
+  assert.equal(c.copies_share_wake, true);
+  assert.equal(c.other_copy_wakes_wait, true);
+  assert.ok(c.other_copy_wait_seconds < 1, `wait() took ${c.other_copy_wait_seconds} s`);
   assert.deepEqual(c.errors, {
     unschedule_unknown: `ValueError: ${notRegistered}`,
     schedule_not_callable: 'TypeError: function is not callable',
     schedule_bad_interval: 'TypeError: must be real number, not str',
   });
   assert.equal(c.is_scheduled_unknown, false);
+  // The GUI path against this bpy.app.timers (the bridge ticked by hand: timers never fire headless).
+  assert.deepEqual(r.gui_path, {
+    handed_over: [null, true],
+    blender_before_tick: false,
+    main_call_starts_bridge: true,
+    blender_after_main_call: true,
+    thread_is_scheduled: true,
+    thread_unschedule: null,
+    blender_after_unschedule: false,
+    thread_unschedule_again: `ValueError: ${notRegistered}`,
+  });
 }
 
 function latency(s: Stress): string {

@@ -8,11 +8,14 @@
 #    get its answer; the latency from schedule() to the callback running is measured.
 # 2. Races: unschedule() of a running callback from another thread; is_scheduled() from a thread while the
 #    pump reschedules the callback; wait() woken by a schedule() from a thread; errors from a thread.
+# 3. The GUI path (bpy.app.background patched to False) against this bpy.app.timers: a thread's calls go
+#    through the bridge, ticked by hand on the main thread, and get Blender's own answers and errors.
 import json
 import statistics
 import sys
 import threading
 import time
+import types
 
 folder = sys.argv[sys.argv.index("--") + 1] if "--" in sys.argv else sys.argv[1]
 sys.path.insert(0, folder)
@@ -171,6 +174,21 @@ checks["wait_seconds"] = round(time.monotonic() - w0, 4)
 checks["wait_timeout_returns_false"] = rt.wait(0.01) is False  # nothing scheduled since
 rt.pump()
 
+# --- 2e. copies of the runtime in two add-ons share the Event: a loop in one's wait() wakes for the other --
+copies = []
+for name in ("addon_a.bgsafe_runtime", "addon_b.bgsafe_runtime"):
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(open(rt.__spec__.origin).read(), "<%s>" % name, "exec"), module.__dict__)
+    copies.append(module)
+copies[0].wait(0)
+threading.Timer(0.05, lambda: copies[1].schedule(lambda: None, persistent=True)).start()
+w0 = time.monotonic()
+checks["copies_share_wake"] = copies[0]._wake is copies[1]._wake
+checks["other_copy_wakes_wait"] = copies[0].wait(5)
+checks["other_copy_wait_seconds"] = round(time.monotonic() - w0, 4)
+copies[1].pump()
+
 # --- 2d. errors raised in the calling thread, as Blender raises them --------------------------------------
 errors = {}
 
@@ -194,5 +212,54 @@ e.join(5)
 checks["errors"] = errors
 checks["is_scheduled_unknown"] = rt.is_scheduled(print)
 result["checks"] = checks
+
+# --- 3. the GUI path against this Blender's own bpy.app.timers ----------------------------------------
+# Headless, Blender's timers never fire, so the bridge cannot tick by itself; the main thread makes its
+# ticks here by hand. What this shows: the calls a thread hands over are made with Blender's real API, on
+# the main thread, and a thread gets Blender's own answers and errors.
+gui = {}
+rt._background = lambda: False
+timers = bpy.app.timers
+
+
+def handed():
+    return None
+
+
+def in_thread(fn):
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except Exception as e:
+            box["error"] = "%s: %s" % (type(e).__name__, e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, box
+
+
+def ticking(fn):
+    """fn() in a thread, ticking the bridge on the main thread until it has finished."""
+    t, box = in_thread(fn)
+    end = time.monotonic() + 10
+    while t.is_alive() and time.monotonic() < end:
+        rt._bridge.tick()
+        time.sleep(0.001)
+    return box.get("value", box.get("error", "no answer within 10 s"))
+
+
+t, box = in_thread(lambda: (rt.schedule(handed, first_interval=60.0), rt.is_scheduled(handed)))
+t.join(5)
+gui["handed_over"] = box.get("value", box.get("error"))
+gui["blender_before_tick"] = timers.is_registered(handed)
+gui["main_call_starts_bridge"] = rt.is_scheduled(print) is False and rt._bridge.state == "running"
+gui["blender_after_main_call"] = timers.is_registered(handed)
+gui["thread_is_scheduled"] = ticking(lambda: rt.is_scheduled(handed))
+gui["thread_unschedule"] = ticking(lambda: rt.unschedule(handed))
+gui["blender_after_unschedule"] = timers.is_registered(handed)
+gui["thread_unschedule_again"] = ticking(lambda: rt.unschedule(handed))
+result["gui_path"] = gui
 result["thread_errors"] = thread_errors
 print("RESULT " + json.dumps(result), flush=True)
