@@ -260,9 +260,9 @@ class _Bridge:
     """
 
     # A thread's call waits at most this long for the main thread (plus whatever the main thread is busy
-    # with). A tick that finds nothing handed over costs about 1 microsecond of Python (python3 3.11),
-    # so 200 ticks a second are no load; a timer registered at import is cheaper and simpler than starting
-    # one on demand, which a thread cannot do.
+    # with). A tick that finds nothing handed over costs 1 to 1.7 microseconds of Python (measured in the
+    # Python of Blender 3.4.1, 4.3.2 and 5.2.2), so 200 ticks a second are no load. It runs from import
+    # on because only the main thread can start a timer, and a thread's call can come at any time.
     BRIDGE_INTERVAL = 0.005
 
     def __init__(self):
@@ -302,8 +302,8 @@ class _Bridge:
                 if pending:  # unregister of a function not registered yet: it never will be
                     self.handed.remove(pending[0])
                     return None
-                handed = [kind, function, 0.0, False, time.monotonic(), _Answer()]
-                self.handed.append(handed)
+                request = [kind, function, 0.0, False, time.monotonic(), _Answer()]
+                self.handed.append(request)
         if stopped:
             current = getattr(sys.modules.get(__name__), "_bridge", None)
             if current is None or current is self:
@@ -312,7 +312,7 @@ class _Bridge:
                     "makes the call on Blender's main thread" % (kind, __name__)
                 )
             return current.hand_over(kind, function, first_interval, persistent)
-        return handed[5].get()
+        return request[5].get()
 
     def make_calls(self):
         # On the main thread: every call handed over so far, in order.

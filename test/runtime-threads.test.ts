@@ -187,8 +187,9 @@ describe('bgsafe_runtime from many threads in real headless Blender', { concurre
         const res = resultOf(r);
         assert.equal(r.status, 0, r.stderr);
         assertBackground(res, String(res.blender).startsWith('5.') ? 'function is not registered' : 'Error: function is not registered');
-        console.log(`${b.label} (${res.blender}, Python ${res.python}): ${latency(res.stress)}`);
+        console.log(`${b.label} (${res.blender}, Python ${res.python}): ${latency(res.stress)}; bridge tick with nothing handed over: ${res.bridge_idle_tick_us} µs`);
         t.diagnostic(latency(res.stress));
+        t.diagnostic(`bridge tick with nothing handed over: ${res.bridge_idle_tick_us} µs of Python`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
