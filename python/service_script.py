@@ -162,7 +162,14 @@ while not stop_requested():
     # One round: every due timer callback runs once; the asyncio loop of run_coroutine() takes one step
     # (it is itself a callback on the pump). pump() returns the seconds until its next callback is due.
     waits = [wait for wait in (runtime.pump() for runtime in runtimes()) if wait is not None]
-    time.sleep(max(0.001, min([SLEEP] + waits)))
+    # Sleep until the next callback is due, at most SLEEP; a runtime's wait() (version 2) wakes at once when
+    # another thread schedules work, so a client thread waiting for its answer is not kept waiting 10 ms.
+    pause = max(0.001, min([SLEEP] + waits))
+    waiter = next((runtime.wait for runtime in runtimes() if hasattr(runtime, "wait")), None)
+    if waiter is not None:
+        waiter(pause)
+    else:
+        time.sleep(pause)
 
 print("service: stopping %s" % ADDON, flush=True)
 shut_down(errors)
