@@ -336,7 +336,7 @@ function startsAcrossFiles(fn: SyntaxNode, file: ParsedFile, byModule: Map<strin
     seen.add(hit.def.id);
     for (const start of directStarts(hit.def, hit.file.root)) out.push({ file: hit.file, start: { ...start, via: call } });
   }
-  return out;
+  return out.sort((a, b) => (a.start.via ?? a.start.node).startIndex - (b.start.via ?? b.start.node).startIndex);
 }
 
 const OPERATOR_BASE = /^(?:(?:bpy\.)?types\.)?Operator$/;
