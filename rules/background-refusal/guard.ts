@@ -109,14 +109,15 @@ function nextLine(source: string, lineEnd: number): number {
 
 /**
  * The edit that removes the guard: its lines (and the comment lines above it about the refusal), and the
- * blank lines after it where the line above is the function's header or blank (so that no blank line opens
- * the body and no two blank runs meet); kept messages become `# <message>` comments at its indent.
+ * blank lines after it where the line above is the function's header, a comment or blank (so that no blank
+ * line opens the body, a comment stays on the code below it, and no two blank runs meet); kept messages
+ * become `# <message>` comments at its indent.
  */
 export function removeGuard(guard: SyntaxNode, source: string, newline: string, keep: string[]): Edit {
   const start = attachedCommentsStart(guard, source);
   let end = nextLine(source, lineEndOf(source, guard.endIndex));
   const above = start > 0 ? source.slice(lineStartOf(source, start - 1), lineEndOf(source, start - 1)) : '';
-  if (/^[ \t]*$/.test(above) || /:[ \t]*(#.*)?$/.test(above)) {
+  if (/^[ \t]*(#.*)?$/.test(above) || /:[ \t]*(#.*)?$/.test(above)) {
     while (end < source.length && /^[ \t]*$/.test(source.slice(end, lineEndOf(source, end)))) {
       const next = nextLine(source, lineEndOf(source, end));
       if (next === end) break;

@@ -55,8 +55,15 @@ export const backgroundRefusal = defineRule({
       '0.01–0.11 s after `start()` (3.4.1, 4.3.2, 5.2.2). The refusal is then the only thing in the way, and it is ' +
       'what users see: `blender -b` prints the add-on\'s message (`cannot start server in background mode (blender ' +
       '-b) - commands would never execute`, measured in all three) and the socket is never opened. An operator that ' +
-      'refuses with `self.report({\'ERROR\'}, "...")` and `return {\'CANCELLED\'}` prints `Error: <message>`, and ' +
-      '`bpy.ops.<op>()` from a script raises `RuntimeError: Error: <message>` (3.4.1, 4.3.2, 5.2.2).',
+      'refuses with `self.report({\'WARNING\'}, "...")` and `return {\'CANCELLED\'}` prints `Warning: <message>`, ' +
+      '`bpy.ops.<op>()` returns `{\'CANCELLED\'}` and a client gets `ConnectionRefusedError: [Errno 111] Connection ' +
+      'refused`. Run under the service script of `bgsafe scaffold service` (a `--python` script calling the operator, ' +
+      'then the service script): before the fix the client was refused for 10 s of retries; with the guard removed ' +
+      '(this rule\'s fix) the operator returned `{\'FINISHED\'}`, the service script\'s loop pumped its ' +
+      '`bgsafe_runtime.schedule` poll and the client got its answer within 0.01-0.10 s, and SIGTERM stopped Blender ' +
+      'with exit code 0 (3.4.1, 4.3.2, 5.2.2). With ' +
+      '`self.report({\'ERROR\'}, ...)` Blender prints `Error: <message>` and the `bpy.ops` call raises ' +
+      '`RuntimeError: Error: <message>` (3.4.1, 4.3.2, 5.2.2).',
     example: {
       before: [
         'class Server:',
@@ -109,7 +116,7 @@ export const backgroundRefusal = defineRule({
       'into an operator or function that the service script calls (`bgsafe scaffold service <addon> --start <operator>`){timers}',
   },
   prefilter: ['background'],
-  prefilterText: (text) => /\bif\s*\(?\s*(?:bpy\.)?\w*\.?background\s*\)?\s*:/.test(text),
+  prefilterText: (text) => /\bif[\s(]*[\w.\s]*\bbackground\b[\s)]*:/.test(text),
 
   check(ctx) {
     const appAliases = appNames(ctx);
