@@ -4,7 +4,12 @@
 // server polled by a persistent timer, a register() that starts a thread, UI-only operators that start
 // nothing — and the rule's judgement of the messages it keeps, and its messages.
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { run } from '../src/runner.js';
+import { timersNeverFire } from '../rules/timers-never-fire.js';
 import { parsePython } from '../src/parse.js';
 import { processSource } from '../src/engine.js';
 import { serviceStarters, serviceStartsIn } from '../src/syntax/service-start.js';
@@ -380,5 +385,53 @@ describe('BGS022 judgement', () => {
     assert.equal(r.findings.length, 1);
     assert.match(r.findings[0].message, /schedules a timer/);
     assert.match(r.findings[0].message, /BGS011 moves it onto the runtime/);
+  });
+});
+
+describe('BGS022 with BGS011 on a package add-on', () => {
+  it('--unsafe-fixes removes the refusal, then BGS011 moves the timer it guarded onto the runtime; a second run changes nothing', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-bgs022-'));
+    try {
+      const pkg = path.join(work, 'live_link');
+      mkdirSync(pkg);
+      const init = [
+        'bl_info = {"name": "Live Link", "blender": (3, 0, 0)}',
+        'import socket',
+        'import bpy',
+        '',
+        '_server = {}',
+        '',
+        '',
+        'def poll_socket():',
+        '    return 0.1',
+        '',
+        '',
+        'def start(port=9000):',
+        '    if bpy.app.background:',
+        '        print("Live Link cannot run in background mode: timers never fire")',
+        '        return',
+        '    _server["sock"] = socket.create_server(("127.0.0.1", port))',
+        '    bpy.app.timers.register(poll_socket, persistent=True)',
+        '',
+      ].join('\n');
+      writeFileSync(path.join(pkg, '__init__.py'), init);
+      const opts = { paths: ['.'], cwd: work, rules: [timersNeverFire, backgroundRefusal], unsafeFixes: true, config: false, write: true };
+      const first = await run(opts);
+      assert.deepEqual(first.errors, []);
+      const fixed = readFileSync(path.join(pkg, '__init__.py'), 'utf8');
+      assert.equal(
+        fixed,
+        init
+          .replace('import bpy\n', 'import bpy\nfrom . import bgsafe_runtime\n')
+          .replace('    if bpy.app.background:\n        print("Live Link cannot run in background mode: timers never fire")\n        return\n', '')
+          .replace('bpy.app.timers.register(poll_socket', 'bgsafe_runtime.schedule(poll_socket'),
+      );
+      assert.ok(existsSync(path.join(pkg, 'bgsafe_runtime.py')), 'the runtime is created');
+      const second = await run(opts);
+      assert.equal(second.summary.filesChanged, 0);
+      assert.equal(second.summary.findings, 0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
