@@ -434,4 +434,18 @@ describe('BGS022 with BGS011 on a package add-on', () => {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  it('a single-file add-on whose start uses bpy.app.timers: reported with what to do by hand (no runtime to move the timer onto)', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-bgs022-single-'));
+    try {
+      const text = 'import bpy\n\n\ndef poll_socket():\n    return 0.1\n\n\ndef start():\n    if bpy.app.background:\n        return\n    bpy.app.timers.register(poll_socket)\n';
+      writeFileSync(path.join(work, 'live_link.py'), text);
+      const r = await run({ paths: ['.'], cwd: work, rules: [backgroundRefusal], unsafeFixes: true, config: false, write: true });
+      assert.deepEqual(r.files.flatMap((f) => f.findings.map((x) => x.messageId)), ['refusalManual']);
+      assert.match(r.files[0].findings[0].message, /not in a package/);
+      assert.equal(readFileSync(path.join(work, 'live_link.py'), 'utf8'), text);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,6 +10,7 @@ import type { RuleContext, SyntaxNode } from '../../src/types.js';
 import { serviceStartsIn, type ServiceStart } from '../../src/syntax/service-start.js';
 import { guardReturns, guardShape, isBackgroundFlag, messageText, removeGuard, stillTrue } from './guard.js';
 import { protectsHeadlessImpossible } from './work.js';
+import { runtimePlacement } from '../../src/syntax/timers-never-fire-runtime.js';
 
 /** An `if` that is a function's own statement: the guards this rule looks at. */
 const GUARD_QUERY = '(function_definition body: (block (if_statement condition: (_) @condition) @guard)) @fn';
@@ -95,7 +96,9 @@ export const backgroundRefusal = defineRule({
       'runtime pumps: one that says the service cannot / would never run, is not supported, needs a UI, a window ' +
       'or xvfb, or is skipped or disabled is dropped (it described the refusal), as is one that passes no string ' +
       'literal. Timers the start still registers with `bpy.app.timers` need BGS011 too (it rewrites them to the ' +
-      'runtime; the message says so); then run the service with `bgsafe scaffold service`. An `else:` branch, ' +
+      'runtime; the message says so); then run the service with `bgsafe scaffold service`. Where BGS011 cannot ' +
+      'move such a timer (a file outside a package, or a `bgsafe_runtime.py` bgsafe did not write), the guard stays ' +
+      'and the finding says why: the service would start headless and never be polled. An `else:` branch, ' +
       'other statements in the guard, a return that calls code, or a guard sharing its line is reported with ' +
       'what to do by hand.',
   },
@@ -150,21 +153,29 @@ function report(ctx: RuleContext<MessageId>, fn: SyntaxNode, guard: SyntaxNode, 
   const shape = guardShape(guard, ctx.source);
   const said = shape.messages.map(messageText).find((t) => t.length > 0);
   const whats = [...new Set(starts.map((s) => s.what))];
+  const usesAppTimers = starts.some((s) => s.what === 'schedules a timer' && !/^bgsafe_runtime\./.test((s.node.childForFieldName('function')?.text ?? '').replace(/\s+/g, '')));
   const data = {
     fn: qualifiedName(fn),
     what: whats.length > 1 ? `${whats.slice(0, -1).join(', ')} and ${whats[whats.length - 1]}` : whats[0],
     said: said ? ` (it says "${said.length > 80 ? `${said.slice(0, 77)}...` : said}")` : '',
-    timers: starts.some((s) => /timers\.register$|^timers\.register$/.test((s.node.childForFieldName('function')?.text ?? '').replace(/\s+/g, '')))
-      ? '; its `bpy.app.timers.register` still never fires headless: BGS011 moves it onto the runtime'
-      : '',
+    timers: usesAppTimers ? '; its `bpy.app.timers.register` still never fires headless: BGS011 moves it onto the runtime' : '',
   };
   const atLoad = ctx.model.loadTimes(guard).find((lt) => lt.kind !== 'unregister');
   if (atLoad) {
     ctx.report({ messageId: 'refusalAtLoad', node: guard, data: { ...data, where: ctx.model.describe(atLoad) } });
     return;
   }
-  if (shape.manual) {
-    ctx.report({ messageId: 'refusalManual', node: guard, data: { ...data, reason: shape.manual } });
+  // A timer BGS011 cannot move (no package to hold the runtime, or a bgsafe_runtime.py that is not bgsafe's):
+  // without the guard the service would start headless and never be polled.
+  const placement = usesAppTimers ? runtimePlacement(ctx.absPath).kind : 'package';
+  const noRuntime = placement === 'not-a-package'
+    ? 'its `bpy.app.timers.register` cannot be moved onto bgsafe\'s runtime here (the file is not in a package), so without the guard the service would start headless and never be polled'
+    : placement === 'name-taken'
+      ? 'its `bpy.app.timers.register` cannot be moved onto bgsafe\'s runtime (the package has a `bgsafe_runtime.py` that bgsafe did not write), so without the guard the service would start headless and never be polled'
+      : null;
+  const manual = shape.manual ?? noRuntime;
+  if (manual) {
+    ctx.report({ messageId: 'refusalManual', node: guard, data: { ...data, reason: manual } });
     return;
   }
   const keep = shape.messages.map(messageText).filter(stillTrue);
