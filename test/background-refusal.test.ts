@@ -140,6 +140,51 @@ def helper_calls():
     assert.ok(startsOf(src, 'helper_calls').every((s) => s.endsWith('via start_all')));
   });
 
+  it('methods of an instance made in the function or at module level: bpy.types.x = Server(); bpy.types.x.start()', () => {
+    const src = `import socket
+import threading
+import bpy
+
+
+class MCPServer:
+    def __init__(self, port=9876):
+        self.port = port
+
+    def start(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("localhost", self.port))
+        self.sock.listen(1)
+        self.thread = threading.Thread(target=self.loop)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def loop(self):
+        pass
+
+
+shared = MCPServer()
+
+
+class MCP_OT_start(bpy.types.Operator):
+    bl_idname = "mcp.start"
+    bl_label = "Start"
+
+    def execute(self, context):
+        if not getattr(bpy.types, "mcp_server", None):
+            bpy.types.mcp_server = MCPServer(port=context.scene.mcp_port)
+        bpy.types.mcp_server.start()
+        return {'FINISHED'}
+
+
+def start_shared():
+    shared.start()
+`;
+    const via = ['binds a socket@12', 'listens on a socket@13', 'starts a thread@16'];
+    assert.deepEqual(startsOf(src, 'MCP_OT_start.execute'), via.map((s) => `${s} via bpy.types.mcp_server.start`));
+    assert.deepEqual(startsOf(src, 'start_shared'), via.map((s) => `${s} via shared.start`));
+    assert.deepEqual(serviceStarters([{ path: 'mcp/__init__.py', source: src }]).operators.map((o) => o.idname), ['mcp.start']);
+  });
+
   it('a thread object that is never started, and bpy calls named like socket calls, start nothing', () => {
     const src = 'import socket, threading, bpy\n\n\ndef f():\n    t = threading.Thread(target=print)\n    bpy.ops.wm.bind(x=1)\n    return t\n';
     assert.deepEqual(startsOf(src, 'f'), []);

@@ -174,9 +174,28 @@ function directStarts(fn: SyntaxNode, module: SyntaxNode, fnName?: string): Serv
   return out;
 }
 
+/** Targets assigned an instance of a module-level class (`server = Bridge()` at module level,
+ *  `bpy.types.bridge_server = Bridge(port=p)` in `fn`), by their text, with the class. */
+function instancesIn(fn: SyntaxNode, module: SyntaxNode, facts: FileFacts): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  const add = (assignment: SyntaxNode): void => {
+    const right = assignment.childForFieldName('right');
+    const cls = right?.type === 'call' ? facts.classes.get(compact(right.childForFieldName('function'))) : undefined;
+    if (cls) out.set(compact(assignment.childForFieldName('left')), cls);
+  };
+  for (const stmt of module.namedChildren) {
+    if (stmt.type === 'expression_statement' && stmt.firstNamedChild?.type === 'assignment') add(stmt.firstNamedChild);
+  }
+  for (const call of ownCalls(fn)) {
+    if (call.parent?.type === 'assignment' && call.parent.childForFieldName('right')?.id === call.id) add(call.parent);
+  }
+  return out;
+}
+
 /** The same-file function a call in `fn` runs: a function defined in `fn`, a module-level one, a method of
- *  `fn`'s class through `self.` / `cls.`, or `Class.method` of a module-level class. */
-function sameFileCallee(call: SyntaxNode, fn: SyntaxNode, facts: FileFacts): SyntaxNode | null {
+ *  `fn`'s class through `self.` / `cls.`, `Class.method` of a module-level class, or a method of an instance
+ *  of one (`Bridge(...).start()`, `server.start()` after `server = Bridge(...)` in `fn` or at module level). */
+function sameFileCallee(call: SyntaxNode, fn: SyntaxNode, facts: FileFacts, instances: Map<string, SyntaxNode>): SyntaxNode | null {
   const callee = call.childForFieldName('function');
   if (!callee) return null;
   if (callee.type === 'identifier') {
@@ -189,8 +208,12 @@ function sameFileCallee(call: SyntaxNode, fn: SyntaxNode, facts: FileFacts): Syn
   if (callee.type !== 'attribute') return null;
   const object = callee.childForFieldName('object');
   const method = callee.childForFieldName('attribute')?.text;
-  if (!object || !method || object.type !== 'identifier') return null;
-  const cls = object.text === 'self' || object.text === 'cls' ? methodClass(fn) : facts.classes.get(object.text) ?? null;
+  if (!object || !method) return null;
+  let cls: SyntaxNode | null | undefined;
+  if (object.type === 'identifier' && (object.text === 'self' || object.text === 'cls')) cls = methodClass(fn);
+  else if (object.type === 'identifier' && facts.classes.has(object.text)) cls = facts.classes.get(object.text);
+  else if (object.type === 'call') cls = facts.classes.get(compact(object.childForFieldName('function')));
+  else cls = instances.get(compact(object));
   return cls ? methodsOf(cls.childForFieldName('body')).get(method) ?? null : null;
 }
 
@@ -204,8 +227,9 @@ export function serviceStartsIn(fn: SyntaxNode, module: SyntaxNode): ServiceStar
   const facts = fileFacts(module);
   const out = directStarts(fn, module);
   const seen = new Set<number>([fn.id]);
+  const instances = instancesIn(fn, module, facts);
   for (const call of ownCalls(fn)) {
-    const def = sameFileCallee(call, fn, facts);
+    const def = sameFileCallee(call, fn, facts, instances);
     if (!def || seen.has(def.id)) continue;
     seen.add(def.id);
     const outer = fn.childForFieldName('name')?.text ?? '';
