@@ -22,6 +22,7 @@ import { legacyIoOperators } from './legacy-io-operators/index.js';
 import { annotationsDict } from './annotations-dict/index.js';
 import { addonPreferencesKey } from './addon-preferences-key.js';
 import { toolKeymapAtStartup } from './tool-keymap-at-startup/index.js';
+import { backgroundRefusal } from './background-refusal/index.js';
 
 export const allRules: Rule[] = [
   gpuInBackground,
@@ -45,6 +46,7 @@ export const allRules: Rule[] = [
   annotationsDict,
   addonPreferencesKey,
   toolKeymapAtStartup,
+  backgroundRefusal,
 ];
 
 export function ruleByCode(code: string): Rule | undefined {
