@@ -7,14 +7,7 @@ import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
 import { importedAs } from '../src/model/module.js';
 import { insideMainGuard } from '../src/syntax/scope.js';
-import {
-  addRuntimeImport,
-  importsRuntime,
-  RUNTIME_FILE_NAME,
-  RUNTIME_MODULE_NAME,
-  runtimeModuleText,
-  runtimePlacement,
-} from '../src/syntax/timers-never-fire-runtime.js';
+import { RUNTIME_MODULE_NAME, runtimeAccess, type RuntimeAccess } from '../src/syntax/timers-never-fire-runtime.js';
 
 const RUN_QUERY = `(call
   function: (attribute object: (_) @object attribute: (identifier) @method)
@@ -93,10 +86,11 @@ export const asyncioBlocksRegister = defineRule({
       'task and steps the loop once per tick — on `bpy.app.timers` in the GUI, on the runtime\'s pump in ' +
       'background mode — so `register()` returns and the server accepts connections (headless, from the service ' +
       'script of `bgsafe scaffold service <addon>`, whose `serve_forever()` drives the pump). The runtime module ' +
-      '(`bgsafe_runtime.py`) is created once at the package root and imported with `from . import bgsafe_runtime`. ' +
+      '(`bgsafe_runtime.py`) is created once at the package root and imported with `from . import bgsafe_runtime`; a ' +
+      'single-file add-on gets it embedded into the file instead (see BGS011). ' +
       'Applied only to `asyncio.run(coro())` as a statement of its own (its result unused) with no other ' +
       'argument. `run_forever()` / `run_until_complete()` of an add-on\'s own loop, `asyncio.run` whose result is ' +
-      'used, and single-file add-ons (no package to put the runtime in) are reported with what to do by hand.',
+      'used, are reported with what to do by hand.',
   },
   messages: {
     blocksRegister:
@@ -116,7 +110,7 @@ export const asyncioBlocksRegister = defineRule({
   check(ctx) {
     const aliases = importedAs(ctx.model.index, 'asyncio', null);
     let defs: Map<string, SyntaxNode> | undefined;
-    let placement: ReturnType<typeof runtimePlacement> | undefined;
+    let runtime: RuntimeAccess | undefined;
     for (const { call, object, method, args } of ctx.matches(RUN_QUERY)) {
       const m = method.text;
       const isAsyncioRun = m === 'run' && aliases.has(object.text);
@@ -144,22 +138,18 @@ export const asyncioBlocksRegister = defineRule({
         ctx.report({ messageId: 'blocksRegisterNoFix', node: call, data: { ...data, reason: 'the call\'s result is used or it has more arguments' } });
         continue;
       }
-      placement ??= runtimePlacement(ctx.absPath);
-      if (placement.kind !== 'package') {
-        const reason = placement.kind === 'not-a-package'
-          ? 'the add-on is a single file, with no package to put the runtime module in (make it a package: move it to `<name>/__init__.py`)'
-          : `the package already has a \`${RUNTIME_FILE_NAME}\` that bgsafe did not write`;
-        ctx.report({ messageId: 'blocksRegisterNoFix', node: call, data: { ...data, reason } });
+      runtime ??= runtimeAccess(ctx);
+      if (!runtime.ok) {
+        ctx.report({ messageId: 'blocksRegisterNoFix', node: call, data: { ...data, reason: runtime.why } });
         continue;
       }
       const callee = call.childForFieldName('function')!;
-      const edits: Edit[] = [{ start: callee.startIndex, end: callee.endIndex, text: `${RUNTIME_MODULE_NAME}.run_coroutine` }];
-      if (!importsRuntime(ctx)) edits.push(addRuntimeImport(ctx, placement.importLine));
+      const edits: Edit[] = [{ start: callee.startIndex, end: callee.endIndex, text: `${RUNTIME_MODULE_NAME}.run_coroutine` }, ...runtime.edits];
       const fix: Fix = {
         safety: 'safe',
-        description: `start \`${coroName}()\` as a task on the add-on's event loop (\`${placement.importLine}\`; ${RUNTIME_FILE_NAME} created once in the package)`,
+        description: `start \`${coroName}()\` as a task on the add-on's event loop (${runtime.how})`,
         edits,
-        createFiles: placement.exists ? [] : [{ path: placement.createPath, text: runtimeModuleText() }],
+        createFiles: runtime.createFiles,
       };
       ctx.report({ messageId: 'blocksRegister', node: call, data: { ...data, coro: coroName }, fix });
     }

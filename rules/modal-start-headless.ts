@@ -5,7 +5,7 @@ import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
 import { ensureImport, wrapStatements } from '../src/syntax/edits.js';
 import { lineIndent, startsLine } from '../src/syntax/source.js';
-import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
+import { RUNTIME_MODULE_NAME, runtimeAccess } from '../src/syntax/timers-never-fire-runtime.js';
 import type { Reached } from '../src/model/index.js';
 import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
 import { resolveOperator, type OperatorFacts } from '../src/syntax/modal-start-headless-operators.js';
@@ -53,9 +53,8 @@ function runModalFix(ctx: RuleContext, call: SyntaxNode, mode: SyntaxNode, where
   if (rest.some((a) => a.type !== 'keyword_argument' && a.type !== 'dictionary_splat')) return 'the call passes positional arguments besides its mode';
   if (rest.some((a) => a.text.includes('\n'))) return 'an argument of the call spans lines';
   if (!startsLine(ctx.source, stmt.startIndex)) return 'the call shares its line with other code';
-  const placement = runtimePlacement(ctx.absPath);
-  if (placement.kind === 'not-a-package') return 'this file is not in a package, so bgsafe cannot add its runtime module here (make the add-on a package and run bgsafe again)';
-  if (placement.kind === 'name-taken') return 'the package has a `bgsafe_runtime.py` that bgsafe did not write (rename it and run bgsafe again)';
+  const runtime = runtimeAccess(ctx);
+  if (!runtime.ok) return runtime.why;
 
   const app = appName(ctx);
   const test = app ? `${app}.background` : 'bpy.app.background';
@@ -71,17 +70,16 @@ function runModalFix(ctx: RuleContext, call: SyntaxNode, mode: SyntaxNode, where
   const imports: Edit[] = [];
   const bpyImport = app ? null : ensureImport(ctx, 'bpy', call.startIndex);
   if (bpyImport) imports.push(bpyImport);
-  if (!importsRuntime(ctx)) {
-    const runtimeImport = addRuntimeImport(ctx, placement.importLine);
-    const same = imports.find((e) => e.start === runtimeImport.start && e.end === runtimeImport.end);
-    if (same) same.text += runtimeImport.text;
-    else imports.push(runtimeImport);
+  for (const runtimeEdit of runtime.edits) {
+    const same = imports.find((e) => e.start === runtimeEdit.start && e.end === runtimeEdit.end);
+    if (same) same.text += runtimeEdit.text;
+    else imports.push(runtimeEdit);
   }
   return {
     safety: 'safe',
-    description: `in background mode run \`${operator}\` on the runtime's pump (\`${RUNTIME_MODULE_NAME}.run_modal\`; ${RUNTIME_FILE_NAME} created once in the package)`,
+    description: `in background mode run \`${operator}\` on the runtime's pump (\`${RUNTIME_MODULE_NAME}.run_modal\`; ${runtime.how})`,
     edits: [...edits, ...imports],
-    createFiles: placement.exists ? [] : [{ path: placement.createPath, text: runtimeModuleText() }],
+    createFiles: runtime.createFiles,
   };
 }
 
@@ -188,7 +186,7 @@ export const modalStartHeadless = defineRule({
       "bpy.ops.x.y('INVOKE_DEFAULT', …)`: the GUI branch is the call as it was). It runs the class's own invoke() " +
       'at once and its modal() with a TIMER event each time a timer that invoke() added through ' +
       '`context.window_manager.event_timer_add(step)` is due, on the pump of the add-on\'s runtime module ' +
-      '(`bgsafe_runtime.py`, created once in the package), until modal() returns FINISHED or CANCELLED; a service ' +
+      '(`bgsafe_runtime.py`, created once in the package; embedded into a single-file add-on, see BGS011), until modal() returns FINISHED or CANCELLED; a service ' +
       'loop drives the pump (`bgsafe scaffold service`). The methods run on a stand-in for the operator (Python ' +
       'cannot create an instance of a registered Operator class: `TypeError: bpy_struct.__new__(type): expected a ' +
       "single argument`, 3.4.1 and 4.3.2) with the class's methods and attributes, its properties and report(). " +
@@ -197,7 +195,7 @@ export const modalStartHeadless = defineRule({
       'but TIMER except to stop (an ESC branch returning CANCELLED: headless nobody presses it); no ' +
       '`context.area`/`region`/`space_data` unless checked first; no Pointer/Collection properties, `__init__()` or ' +
       '`super()`; the call is a statement of its own in a handler or timer callback, with keyword arguments only, ' +
-      'in a package. Elsewhere it is reported with the reason and what to do by hand.',
+      'in an add-on (not a script). Elsewhere it is reported with the reason and what to do by hand.',
   },
   messages: {
     execInBackground:

@@ -6,9 +6,9 @@
 // (`bgsafe scaffold service` writes one).
 import type { Edit, Fix, SyntaxNode, RuleContext } from '../src/types.js';
 import { defineRule } from '../src/rule.js';
-import { isGuarded, mentionsBackground } from '../src/syntax/scope.js';
+import { enclosingFunction, isGuarded, mentionsBackground } from '../src/syntax/scope.js';
 import { dottedPath, functionAt, importedAs } from '../src/model/module.js';
-import { addRuntimeImport, importsRuntime, RUNTIME_FILE_NAME, RUNTIME_MODULE_NAME, runtimeModuleText, runtimePlacement } from '../src/syntax/timers-never-fire-runtime.js';
+import { embeddedRuntimeRange, removeEmbeddedRuntimeEdit, RUNTIME_MODULE_NAME, runtimeAccess, usesEmbeddedRuntime } from '../src/syntax/timers-never-fire-runtime.js';
 
 /** bpy.app.timers function → its bgsafe_runtime counterpart. */
 const COUNTERPART: Record<string, string> = {
@@ -102,6 +102,14 @@ function callbackCode(ctx: RuleContext, fn: SyntaxNode, defs: Map<string, Syntax
   return parts.join('\n');
 }
 
+/** The hand-over of a server thread to the main thread: the function that registers the timer itself does
+ *  service work (a client handler that waits on a queue or an event for the callback's result, or answers a
+ *  socket), whatever the callback does (it may only touch the scene). A lambda's own body does not count. */
+function handsOver(call: SyntaxNode): boolean {
+  const fn = enclosingFunction(call);
+  return !!fn && fn.type === 'function_definition' && (SERVICE_CODE.test(fn.text) || /\b(?:Event|Condition|Future)\b|\.wait\(/.test(fn.text));
+}
+
 /** True when the call only runs in the GUI already: under a condition on `bpy.app.background` (also around
  *  the function that holds it), or after an `if bpy.app.background: return` in an enclosing block. */
 function guiOnly(node: SyntaxNode): boolean {
@@ -118,7 +126,9 @@ export const timersNeverFire = defineRule({
     whatItFinds:
       '`bpy.app.timers.register(fn, ...)` (also `timers.register` after `from bpy.app import timers`) where `fn` does ' +
       'work that must run: it uses sockets, `select`, queues, asyncio, subprocesses, threads or HTTP, or is named like ' +
-      'a service (`serve`, `poll`, `listen`, `queue`, `client`, `bridge`, ...). Timers that only refresh the UI, and ' +
+      'a service (`serve`, `poll`, `listen`, `queue`, `client`, `bridge`, ...), or where the function that registers it ' +
+      'does such work itself: a server thread that hands each command to the main thread this way and waits on a queue ' +
+      'or an event for the result (the shape of MCP and remote-control add-ons), whatever the callback does. Timers that only refresh the UI, and ' +
       'calls already under a check of `bpy.app.background`, are left alone. The `unregister` / `is_registered` calls ' +
       'for the same callback are rewritten with it.',
     whyItBreaks:
@@ -147,8 +157,13 @@ export const timersNeverFire = defineRule({
       'pump, which runs only when a service loop drives it (`bgsafe_runtime.serve_forever()`, or the script written by ' +
       '`bgsafe scaffold service`), so a headless process that does not ask for the service behaves as before. The ' +
       'runtime file (`bgsafe_runtime.py`, at the root of the add-on\'s package) is created once and never overwritten. ' +
-      'A file outside a package (a single-file add-on, a script) is reported only: there is no package to put the ' +
-      'runtime in.',
+      'A single-file add-on (a .py outside a package, with `bl_info` or `register()`) gets the runtime embedded into ' +
+      'the file itself instead, after its imports, between the lines `# >>> bgsafe runtime >>>` and ' +
+      '`# <<< bgsafe runtime <<<`: the same module text, run as a module of its own (`<add-on>.bgsafe_runtime`) and bound ' +
+      'to the name `bgsafe_runtime`, so it travels with the file when it is installed alone (Preferences > Install copies ' +
+      'only the .py) and still works if the file later becomes a package\'s `__init__.py` (an extension). bgsafe never ' +
+      'adds a second block, and deletes the block once nothing else in the file names `bgsafe_runtime`. A script (no ' +
+      '`bl_info`, no `register()`) is reported only: nothing would drive a runtime in it.',
   },
   messages: {
     serviceTimer:
@@ -158,11 +173,13 @@ export const timersNeverFire = defineRule({
     companionCall:
       '`{call}` must match the runtime that schedules `{fn}`: use `bgsafe_runtime.{counterpart}` (in background mode ' +
       '`bpy.app.timers.unregister` raises `ValueError: Error: function is not registered` for it; 5.2.2: `ValueError: function is not registered`)',
-    notAPackage:
+    notAnAddon:
       '`{call}` never fires in `blender --background` (Blender 3.4, 4.3, 5.2), so `{fn}` never runs headless; this file is ' +
-      'not in a package, so bgsafe cannot add its runtime here. By hand: make the add-on a package (`<name>/__init__.py`) ' +
-      'and run bgsafe again; or, in a script, drive the work from the script\'s own loop (call `{fn}()` until it returns ' +
-      'None, sleeping the seconds it returns)',
+      'a script, not an add-on (no `bl_info`, no `register()`), so bgsafe adds no runtime to it. By hand: drive the work ' +
+      'from the script\'s own loop (call `{fn}()` until it returns None, sleeping the seconds it returns)',
+    unusedRuntime:
+      'the runtime that bgsafe embedded into this file is no longer used by it (nothing outside the block names ' +
+      '`bgsafe_runtime`): the block is deleted',
     nameTaken:
       '`{call}` never fires in `blender --background` (Blender 3.4, 4.3, 5.2), so `{fn}` never runs headless; the package ' +
       'already has a `bgsafe_runtime.py` that bgsafe did not write, so nothing was changed. By hand: rename that module, ' +
@@ -171,6 +188,18 @@ export const timersNeverFire = defineRule({
   prefilter: ['timers'],
   errorPatterns: [/ValueError: (Error: )?function is not registered/],
   check(ctx) {
+    // The runtime that bgsafe embedded into a single-file add-on, now unused (its calls were reverted or
+    // removed): it goes, so that nobody has to cut it out by hand.
+    const embedded = embeddedRuntimeRange(ctx.source);
+    if (embedded && !usesEmbeddedRuntime(ctx.source, embedded)) {
+      const node = ctx.tree.rootNode.descendantForIndex(embedded.start);
+      ctx.report({
+        messageId: 'unusedRuntime',
+        node,
+        data: {},
+        fix: { safety: 'safe', description: 'delete the unused embedded runtime (its first line to its last)', edits: [removeEmbeddedRuntimeEdit(ctx.source, embedded)] },
+      });
+    }
     const calls = timerCalls(ctx);
     if (calls.length === 0) return;
     const defs = new Map<string, SyntaxNode[]>();
@@ -192,7 +221,7 @@ export const timersNeverFire = defineRule({
       }
       if (guiOnly(c.call)) continue;
       const name = callbackName(c.fn) ?? '';
-      if (SERVICE_NAME.test(name) || SERVICE_CODE.test(callbackCode(ctx, c.fn, defs))) {
+      if (SERVICE_NAME.test(name) || SERVICE_CODE.test(callbackCode(ctx, c.fn, defs)) || handsOver(c.call)) {
         services.add(c.fn.text);
         found.push(c);
       }
@@ -210,9 +239,9 @@ export const timersNeverFire = defineRule({
       fn: callbackName(c.fn!) ?? c.fn!.text.replace(/\s+/g, ' '),
       counterpart: COUNTERPART[c.op],
     });
-    const placement = runtimePlacement(ctx.absPath);
-    if (placement.kind !== 'package') {
-      const messageId = placement.kind === 'not-a-package' ? 'notAPackage' : 'nameTaken';
+    const runtime = runtimeAccess(ctx);
+    if (!runtime.ok) {
+      const messageId = runtime.kind === 'script' ? 'notAnAddon' : 'nameTaken';
       for (const c of found) if (c.op === 'register') ctx.report({ messageId, node: c.call, data: data(c) });
       return;
     }
@@ -220,12 +249,12 @@ export const timersNeverFire = defineRule({
     // One fix for the whole file, carried by every finding: the engine applies it once, and the other
     // findings' copies overlap it and fall away, so all of them settle in one pass.
     const edits: Edit[] = found.map((c) => ({ start: c.callee.startIndex, end: c.callee.endIndex, text: `${RUNTIME_MODULE_NAME}.${COUNTERPART[c.op]}` }));
-    if (!importsRuntime(ctx)) edits.push(addRuntimeImport(ctx, placement.importLine));
+    edits.push(...runtime.edits);
     const fix: Fix = {
       safety: 'safe',
-      description: `schedule with the add-on's runtime (\`${placement.importLine}\`; ${RUNTIME_FILE_NAME} created once in the package)`,
+      description: `schedule with the add-on's runtime (${runtime.how})`,
       edits,
-      createFiles: placement.exists ? [] : [{ path: placement.createPath, text: runtimeModuleText() }],
+      createFiles: runtime.createFiles,
     };
     for (const c of found) ctx.report({ messageId: c.op === 'register' ? 'serviceTimer' : 'companionCall', node: c.call, data: data(c), fix });
   },

@@ -10,7 +10,10 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { processSource } from '../src/engine.js';
 import { run } from '../src/runner.js';
-import { RUNTIME_FILE_NAME, runtimeModuleText, runtimePlacement, writeRuntimeInto } from '../src/syntax/timers-never-fire-runtime.js';
+import { EMBED_BEGIN, embeddedRuntimeText, RUNTIME_FILE_NAME, runtimeModuleText, runtimePlacement, writeRuntimeInto } from '../src/syntax/timers-never-fire-runtime.js';
+import { parsePython, syntaxErrors } from '../src/parse.js';
+import { modalStartHeadless } from '../rules/modal-start-headless.js';
+import { asyncioBlocksRegister } from '../rules/asyncio-blocks-register.js';
 import { timersNeverFire } from '../rules/timers-never-fire.js';
 import { repoRoot } from './helpers.js';
 
@@ -60,13 +63,69 @@ describe('BGS011 runtime placement', () => {
     assert.deepEqual(taken.findings.map((x) => x.messageId), ['nameTaken']);
   });
 
-  it('a single-file add-on is reported only', () => {
+  it('a single-file add-on gets the runtime embedded, once; a script is reported only', () => {
     const { root } = addonTree();
     const f = path.join(root, 'single.py');
-    const r = processSource(f, readFileSync(f, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false });
-    assert.equal(r.changed, false);
-    assert.deepEqual(r.findings.map((x) => `${x.startPos.line}:${x.startPos.column} ${x.messageId} ${x.fixStatus}`), ['11:5 notAPackage none']);
-    assert.match(r.findings[0].message, /make the add-on a package/);
+    const input = readFileSync(f, 'utf8');
+    const rules = [timersNeverFire, modalStartHeadless, asyncioBlocksRegister];
+    const r = processSource(f, input, { rules, unsafeFixes: false, absPath: f });
+    assert.equal(r.changed, true);
+    assert.deepEqual(r.createFiles, [], 'no file beside a single-file add-on');
+    assert.deepEqual(r.findings.map((x) => `${x.startPos.line}:${x.startPos.column} ${x.messageId} ${x.fixStatus}`), ['11:5 serviceTimer applied']);
+    assert.equal(r.output.split(EMBED_BEGIN).length, 2, 'one block');
+    assert.ok(r.output.includes(embeddedRuntimeText('\n')));
+    assert.match(r.output, /^import socket\n\n\n# >>> bgsafe runtime >>>$/m, 'after the imports');
+    assert.match(r.output, /^ {4}bgsafe_runtime\.schedule\(poll_socket\)$/m);
+    assert.deepEqual(syntaxErrors(parsePython(r.output)), []);
+    const again = processSource(f, r.output, { rules, unsafeFixes: false, absPath: f });
+    assert.equal(again.changed, false, 'a second run adds no second block');
+    assert.deepEqual(again.findings, []);
+
+    // A script is not an add-on: nothing would drive the runtime there.
+    const script = path.join(root, 'render_job.py');
+    writeFileSync(script, SERVICE.replace('def register():', 'if True:'));
+    const s = processSource(script, readFileSync(script, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false, absPath: script });
+    assert.equal(s.changed, false);
+    assert.deepEqual(s.findings.map((x) => x.messageId), ['notAnAddon']);
+    assert.match(s.findings[0].message, /drive the work from the script's own loop/);
+  });
+
+  it('CRLF files get a CRLF block; an unused block is deleted back to the original bytes', () => {
+    const { root } = addonTree();
+    const f = path.join(root, 'single.py');
+    const crlf = readFileSync(f, 'utf8').replace(/\n/g, '\r\n');
+    writeFileSync(f, crlf);
+    const r = processSource(f, crlf, { rules: [timersNeverFire], unsafeFixes: false, absPath: f });
+    assert.ok(r.output.includes(embeddedRuntimeText('\r\n')));
+    assert.equal(/[^\r]\n/.test(r.output), false, 'every line break is CRLF');
+    // Undo the call by hand: the block is now unused, and the next run deletes it.
+    const reverted = r.output.replace('bgsafe_runtime.schedule(poll_socket)', 'poll_socket()');
+    const cleaned = processSource(f, reverted, { rules: [timersNeverFire], unsafeFixes: false, absPath: f });
+    assert.deepEqual(cleaned.findings.map((x) => `${x.messageId} ${x.fixStatus}`), ['unusedRuntime applied']);
+    assert.equal(cleaned.output, crlf.replace('bpy.app.timers.register(poll_socket)', 'poll_socket()'));
+    // With no import to follow, the block goes first and leaves as cleanly.
+    const bare = 'bl_info = {"name": "bare"}\n\n\ndef poll_socket():\n    return 0.05\n\n\ndef register():\n    bpy.app.timers.register(poll_socket)\n';
+    writeFileSync(f, bare);
+    const b = processSource(f, bare, { rules: [timersNeverFire], unsafeFixes: false, absPath: f });
+    assert.ok(b.output.startsWith(`${embeddedRuntimeText('\n')}\n\n\nbl_info`), b.output.slice(0, 80));
+    const back = processSource(f, b.output.replace('bgsafe_runtime.schedule(poll_socket)', 'poll_socket()'), { rules: [timersNeverFire], unsafeFixes: false, absPath: f });
+    assert.equal(back.output, bare.replace('bpy.app.timers.register(poll_socket)', 'poll_socket()'));
+  });
+
+  it('a package whose __init__ carries the block (a single file made a package) imports it, creates no file', () => {
+    const { root } = addonTree();
+    const single = path.join(root, 'single.py');
+    const fixed = processSource(single, readFileSync(single, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false, absPath: single }).output;
+    const pkg = path.join(root, 'single_pkg');
+    mkdirSync(pkg);
+    writeFileSync(path.join(pkg, '__init__.py'), fixed);
+    writeFileSync(path.join(pkg, 'worker.py'), SERVICE.replace('poll_socket', 'poll_queue').replace('poll_socket', 'poll_queue'));
+    const w = path.join(pkg, 'worker.py');
+    const r = processSource(w, readFileSync(w, 'utf8'), { rules: [timersNeverFire], unsafeFixes: false, absPath: w });
+    assert.match(r.output, /^from \. import bgsafe_runtime$/m);
+    assert.deepEqual(r.createFiles, []);
+    const init = path.join(pkg, '__init__.py');
+    assert.equal(processSource(init, fixed, { rules: [timersNeverFire], unsafeFixes: false, absPath: init }).changed, false);
   });
 });
 

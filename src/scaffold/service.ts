@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync, chmodSync, readdirSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
+import { embeddedRuntimeRange } from '../syntax/timers-never-fire-runtime.js';
 
 /** A problem with the user's input: printed as one line, exit code 2. */
 export class ScaffoldUsageError extends Error {}
@@ -15,6 +16,8 @@ export interface ScaffoldServiceOptions {
   out?: string;
   /** Overwrite files that exist. */
   force?: boolean;
+  /** Operators the service script calls, in order, after enabling the add-on (`--start`). */
+  start?: Array<{ idname: string; properties: Record<string, string | number | boolean> }>;
 }
 
 export interface ScaffoldServiceResult {
@@ -26,6 +29,18 @@ export interface ScaffoldServiceResult {
 }
 
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The text between the double quotes of `json.loads("__BGSAFE_START_JSON__")` in service_script.py: the JSON
+ * of `start` as the body of a Python string literal that decodes back to exactly that JSON, whatever the
+ * strings hold. The JSON is made ASCII first (\uXXXX escapes, which json.loads reads, astral characters as
+ * surrogate pairs), so the literal holds only printable ASCII: a backslash or a double quote gets a
+ * backslash, and there is no newline, no other escape and nothing Python could read otherwise.
+ */
+export function startJsonLiteralBody(start: ScaffoldServiceOptions['start']): string {
+  const json = JSON.stringify(start ?? []).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(/[\\"]/g, (c) => `\\${c}`);
+}
 
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/__BGSAFE_([A-Z_]+?)__/g, (m, key: string) => values[key] ?? m);
@@ -89,6 +104,7 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
     ADDON_RELPATH: path.relative(out, abs).split(path.sep).join('/'),
     LAUNCHER_NAME: launcherName,
     SCRIPT_NAME: scriptName,
+    START_JSON: startJsonLiteralBody(options.start),
   };
   const read = (name: string): string => readFileSync(path.join(packageRoot, 'python', name), 'utf8');
   try {
@@ -102,9 +118,10 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
   const notes: string[] = [];
   const texts = addonTexts(abs, isDir);
   const usesTimers = texts.some((t) => /\btimers\.register\s*\(/.test(t) && !/\bbgsafe_runtime\.schedule\s*\(/.test(t));
-  const hasRuntime = isDir && existsSync(path.join(abs, 'bgsafe_runtime.py'));
+  // A package carries bgsafe_runtime.py; a single-file add-on the block embedded into it.
+  const hasRuntime = isDir ? existsSync(path.join(abs, 'bgsafe_runtime.py')) : embeddedRuntimeRange(texts[0] ?? '') !== null;
   if (usesTimers && !hasRuntime) {
-    notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds bgsafe_runtime.py), or the service will do nothing`);
+    notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds its runtime), or the service will do nothing`);
   }
   return { module, launcher, script, notes };
 }

@@ -4,12 +4,14 @@
 //
 // Isolation: every Blender run gets $BLENDER_USER_{RESOURCES,CONFIG,SCRIPTS,DATAFILES,EXTENSIONS},
 // $TMPDIR and $XDG_CACHE_HOME inside a fresh temporary folder, so the user's preferences, add-ons and ~/.config/blender are
-// never read or written; the add-on is copied into <tmp>/<case>/scripts/addons/.
+// never read or written; the add-on is copied into <tmp>/<case>/scripts/addons/. Blender gets the caller's
+// environment less its virtualenv/pyenv/conda Python (src/child-env.ts), so Blender's Python keeps its prefix.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allRules } from '../../rules/index.js';
 import { VERSION } from '../version.js';
+import { blenderChildEnv } from '../child-env.js';
 import { AddonPathError, resolveAddon, stageAddon, userPath, userRoot, type AddonSource } from './addon.js';
 import { findBlender, killAllRuns, Pool, runBlender, type RunResult } from './blender.js';
 import { DRIVER_MARKER, DRIVER_PY } from './driver.js';
@@ -46,6 +48,7 @@ interface Ctx {
   pool: Pool;
   rules: NonNullable<VerifyOptions['rules']>;
   keepTemp: boolean;
+  /** Blender's environment: the caller's less its Python environments (src/child-env.ts). */
   env: NodeJS.ProcessEnv;
 }
 
@@ -85,7 +88,8 @@ export async function verifyAddons(paths: string[], options: VerifyOptions = {})
     pool: new Pool(jobs),
     rules: options.rules ?? allRules,
     keepTemp: options.keepTemp ?? false,
-    env,
+    // Not the caller's virtualenv/pyenv/conda Python: Blender's Python would take its prefix from it.
+    env: blenderChildEnv(env).env,
   };
   const addons = await Promise.all(sources.map((s) => verifyOne(s, ctx)));
   const status = addons.some((a) => a.status === 'error') ? 'error' : addons.some((a) => a.status === 'fail') ? 'fail' : 'pass';
