@@ -480,15 +480,35 @@ describe('BGS022 with BGS011 on a package add-on', () => {
     }
   });
 
-  it('a single-file add-on whose start uses bpy.app.timers: reported with what to do by hand (no runtime to move the timer onto)', async () => {
+  it('a script whose start uses bpy.app.timers: reported with what to do by hand (nothing would pump a runtime there)', async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-bgs022-single-'));
     try {
       const text = 'import bpy\n\n\ndef poll_socket():\n    return 0.1\n\n\ndef start():\n    if bpy.app.background:\n        return\n    bpy.app.timers.register(poll_socket)\n';
       writeFileSync(path.join(work, 'live_link.py'), text);
       const r = await run({ paths: ['.'], cwd: work, rules: [backgroundRefusal], unsafeFixes: true, config: false, write: true });
       assert.deepEqual(r.files.flatMap((f) => f.findings.map((x) => x.messageId)), ['refusalManual']);
-      assert.match(r.files[0].findings[0].message, /not in a package/);
+      assert.match(r.files[0].findings[0].message, /this file is a script, not an add-on/);
       assert.equal(readFileSync(path.join(work, 'live_link.py'), 'utf8'), text);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('a single-file add-on: with BGS011 the guard goes and the runtime is embedded into the file', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-bgs022-single-'));
+    try {
+      const text = 'import bpy\n\nbl_info = {"name": "Live Link", "blender": (3, 0, 0)}\n\n\ndef poll_socket():\n    return 0.1\n\n\n' +
+        'def start():\n    if bpy.app.background:\n        print("cannot start in background mode: timers would never execute")\n        return\n' +
+        '    bpy.app.timers.register(poll_socket)\n';
+      writeFileSync(path.join(work, 'live_link.py'), text);
+      const r = await run({ paths: ['.'], cwd: work, rules: [backgroundRefusal, timersNeverFire], unsafeFixes: true, config: false, write: true });
+      assert.deepEqual(r.errors, []);
+      const out = readFileSync(path.join(work, 'live_link.py'), 'utf8');
+      assert.match(out, /^# >>> bgsafe runtime >>>$/m);
+      assert.match(out, /def start\(\):\n    bgsafe_runtime\.schedule\(poll_socket\)\n$/);
+      assert.doesNotMatch(out, /cannot start/);
+      const again = await run({ paths: ['.'], cwd: work, rules: [backgroundRefusal, timersNeverFire], unsafeFixes: true, config: false, write: false });
+      assert.equal(again.summary.filesChanged, 0);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

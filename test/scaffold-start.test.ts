@@ -2,12 +2,12 @@
 // properties, and the one-line errors for what is not one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStart, startFlag, startValue } from '../src/scaffold/start.js';
-import { ScaffoldUsageError } from '../src/scaffold/service.js';
+import { scaffoldService, ScaffoldUsageError } from '../src/scaffold/service.js';
 import { repoRoot } from './helpers.js';
 
 const bin = path.join(repoRoot, 'bin', 'bgsafe.js');
@@ -75,6 +75,40 @@ describe('scaffold service --start through the CLI', () => {
       assert.equal(bad.status, 2);
       assert.equal(bad.stderr, 'bgsafe scaffold: --start "relay": "relay" is not an operator bl_idname; expected lower-case "category.name", e.g. myaddon.start_server\n');
       assert.equal(existsSync(path.join(work, 'bad')), false, 'nothing written');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scaffold service without --start: the operators that start a service', () => {
+  const copy = (name: string, work: string): string => {
+    const to = path.join(work, name);
+    cpSync(path.join(repoRoot, 'fixtures', 'addons', name), to, { recursive: true });
+    return to;
+  };
+  it('one operator starts it and register() does not: that one is called, and a note says so', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-start-auto-'));
+    try {
+      const r = scaffoldService({ addon: copy('live_scene', work), out: path.join(work, 'svc') });
+      assert.deepEqual(r.start, [{ idname: 'livescene.start_server', properties: {} }]);
+      assert.ok(r.notes.some((n) => /^nothing in register\(\) starts a service, and one operator does \(livescene\.start_server, live_scene\/[\w/]+\.py:\d+: .*binds a socket/.test(n)), r.notes.join('\n'));
+      const given = scaffoldService({ addon: path.join(work, 'live_scene'), out: path.join(work, 'svc2'), start: [{ idname: 'livescene.start_server', properties: { port: 1 } }] });
+      assert.deepEqual(given.start, [{ idname: 'livescene.start_server', properties: { port: 1 } }]);
+      assert.ok(!given.notes.some((n) => /operator/.test(n)), 'no note when --start is given');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+  it('register() starts a service: none is called; the operators are listed with the flag to add', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'bgsafe-start-list-'));
+    try {
+      const r = scaffoldService({ addon: copy('remote_link', work), out: path.join(work, 'svc') });
+      assert.deepEqual(r.start, []);
+      assert.ok(r.notes.some((n) => /^these operators start a service in execute\(\): remote_link\.\w+ \(.*\); register\(\) starts a service too, so none is called: add `--start IDNAME/.test(n)), r.notes.join('\n'));
+      const plain = scaffoldService({ addon: copy('timer_tcp_server', work), out: path.join(work, 'svc3') });
+      assert.deepEqual(plain.start, []);
+      assert.ok(!plain.notes.some((n) => /operator/.test(n)));
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ import type { RuleContext, SyntaxNode } from '../../src/types.js';
 import { serviceStartsIn, type ServiceStart } from '../../src/syntax/service-start.js';
 import { guardReturns, guardShape, isBackgroundFlag, messageText, removeGuard, stillTrue } from './guard.js';
 import { protectsHeadlessImpossible } from './work.js';
-import { runtimePlacement } from '../../src/syntax/timers-never-fire-runtime.js';
+import { runtimeAccess } from '../../src/syntax/timers-never-fire-runtime.js';
 
 /** An `if` that is a function's own statement: the guards this rule looks at. */
 const GUARD_QUERY = '(function_definition body: (block (if_statement condition: (_) @condition) @guard)) @fn';
@@ -165,14 +165,12 @@ function report(ctx: RuleContext<MessageId>, fn: SyntaxNode, guard: SyntaxNode, 
     ctx.report({ messageId: 'refusalAtLoad', node: guard, data: { ...data, where: ctx.model.describe(atLoad) } });
     return;
   }
-  // A timer BGS011 cannot move (no package to hold the runtime, or a bgsafe_runtime.py that is not bgsafe's):
-  // without the guard the service would start headless and never be polled.
-  const placement = usesAppTimers ? runtimePlacement(ctx.absPath).kind : 'package';
-  const noRuntime = placement === 'not-a-package'
-    ? 'its `bpy.app.timers.register` cannot be moved onto bgsafe\'s runtime here (the file is not in a package), so without the guard the service would start headless and never be polled'
-    : placement === 'name-taken'
-      ? 'its `bpy.app.timers.register` cannot be moved onto bgsafe\'s runtime (the package has a `bgsafe_runtime.py` that bgsafe did not write), so without the guard the service would start headless and never be polled'
-      : null;
+  // A timer BGS011 cannot move (a script, which nothing would pump, or a bgsafe_runtime.py that is not
+  // bgsafe's): without the guard the service would start headless and never be polled.
+  const runtime = usesAppTimers ? runtimeAccess(ctx) : null;
+  const noRuntime = runtime && !runtime.ok
+    ? `its \`bpy.app.timers.register\` cannot be moved onto bgsafe's runtime here (${runtime.why}), so without the guard the service would start headless and never be polled`
+    : null;
   const manual = shape.manual ?? noRuntime;
   if (manual) {
     ctx.report({ messageId: 'refusalManual', node: guard, data: { ...data, reason: manual } });

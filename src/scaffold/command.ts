@@ -49,6 +49,10 @@ export const scaffoldCommand: CommandModule<object, ScaffoldArgs> = {
         `wrote ${rel(r.launcher)} (the launcher) and ${rel(r.script)} (run inside Blender)\n` +
           `start the service: python3 ${rel(r.launcher)} [--ready-file PATH]   (BLENDER=/path/to/blender to choose a Blender)\n`,
       );
+      for (const op of r.start) {
+        const args = ["'EXEC_DEFAULT'", ...Object.entries(op.properties).map(([k, v]) => `${k}=${typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v)}`)];
+        process.stdout.write(`after enabling the add-on, the service script calls bpy.ops.${op.idname}(${args.join(', ')})\n`);
+      }
       for (const n of r.notes) process.stderr.write(`bgsafe scaffold: note: ${n}\n`);
       process.exitCode = 0;
     } catch (e) {

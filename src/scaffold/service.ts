@@ -5,6 +5,8 @@ import { existsSync, readFileSync, statSync, writeFileSync, chmodSync, readdirSy
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
 import { embeddedRuntimeRange } from '../syntax/timers-never-fire-runtime.js';
+import { serviceStarters } from '../syntax/service-start.js';
+import type { StartOperator } from './start.js';
 
 /** A problem with the user's input: printed as one line, exit code 2. */
 export class ScaffoldUsageError extends Error {}
@@ -17,13 +19,15 @@ export interface ScaffoldServiceOptions {
   /** Overwrite files that exist. */
   force?: boolean;
   /** Operators the service script calls, in order, after enabling the add-on (`--start`). */
-  start?: Array<{ idname: string; properties: Record<string, string | number | boolean> }>;
+  start?: StartOperator[];
 }
 
 export interface ScaffoldServiceResult {
   module: string;
   launcher: string;
   script: string;
+  /** The operators the service script calls after enabling the add-on (--start, or the one found). */
+  start: StartOperator[];
   /** Things the user should know (e.g. the add-on has no runtime yet). */
   notes: string[];
 }
@@ -46,21 +50,46 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/__BGSAFE_([A-Z_]+?)__/g, (m, key: string) => values[key] ?? m);
 }
 
-/** Python files of the add-on (at most a few hundred), for the hints below. */
-function addonTexts(abs: string, isDir: boolean): string[] {
-  if (!isDir) return [readFileSync(abs, 'utf8')];
-  const out: string[] = [];
+/** Python files of the add-on (at most a few hundred), for the hints below, by path from the folder that holds
+ *  the add-on (`my_addon/ops/server.py`, `my_addon.py`): the module names serviceStarters reads. */
+function addonFiles(abs: string, isDir: boolean): Array<{ path: string; source: string }> {
+  const base = path.dirname(abs);
+  const rel = (p: string): string => path.relative(base, p).split(path.sep).join('/');
+  if (!isDir) return [{ path: rel(abs), source: readFileSync(abs, 'utf8') }];
+  const out: Array<{ path: string; source: string }> = [];
   const walk = (dir: string, depth: number): void => {
     if (depth > 6 || out.length > 400) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.name.startsWith('.') || e.name === '__pycache__') continue;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.py')) out.push(readFileSync(p, 'utf8'));
+      else if (e.name.endsWith('.py')) out.push({ path: rel(p), source: readFileSync(p, 'utf8') });
     }
   };
   walk(abs, 0);
   return out;
+}
+
+/**
+ * The start operators when none were asked for: the add-on's operators whose execute() starts a service
+ * (src/syntax/service-start.ts). Exactly one, and nothing in register() starts a service: that one, said in a
+ * note. Otherwise none, and a note that lists them with the flag to add.
+ */
+function defaultStart(files: Array<{ path: string; source: string }>, notes: string[]): StartOperator[] {
+  const { operators, registerStarts } = serviceStarters(files);
+  if (operators.length === 0) return [];
+  const only = operators[0]!;
+  if (operators.length === 1 && registerStarts.length === 0) {
+    notes.push(
+      `nothing in register() starts a service, and one operator does (${only.idname}, ${only.file}:${only.line}: ${only.starts.join(', ')}): ` +
+        `the service script calls it after enabling the add-on, as \`--start ${only.idname}\` would; give --start yourself to pass properties or choose another`,
+    );
+    return [{ idname: only.idname, properties: {} }];
+  }
+  const list = operators.map((o) => `${o.idname} (${o.file}:${o.line}: ${o.starts.join(', ')})`).join('; ');
+  const why = registerStarts.length ? 'register() starts a service too, so none is called' : 'more than one does, so none is called';
+  notes.push(`these operators start a service in execute(): ${list}; ${why}: add \`--start IDNAME [key=value ...]\` for each one the service needs`);
+  return [];
 }
 
 export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServiceResult {
@@ -99,12 +128,15 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
     for (const f of [launcher, script]) if (existsSync(f)) throw new ScaffoldUsageError(`${f}: exists already (--force overwrites it)`);
   }
 
+  const notes: string[] = [];
+  const files = addonFiles(abs, isDir);
+  const start = options.start?.length ? options.start : defaultStart(files, notes);
   const values = {
     ADDON_MODULE: module,
     ADDON_RELPATH: path.relative(out, abs).split(path.sep).join('/'),
     LAUNCHER_NAME: launcherName,
     SCRIPT_NAME: scriptName,
-    START_JSON: startJsonLiteralBody(options.start),
+    START_JSON: startJsonLiteralBody(start),
   };
   const read = (name: string): string => readFileSync(path.join(packageRoot, 'python', name), 'utf8');
   try {
@@ -115,13 +147,12 @@ export function scaffoldService(options: ScaffoldServiceOptions): ScaffoldServic
     throw new ScaffoldUsageError(`cannot write into ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 
-  const notes: string[] = [];
-  const texts = addonTexts(abs, isDir);
+  const texts = files.map((f) => f.source);
   const usesTimers = texts.some((t) => /\btimers\.register\s*\(/.test(t) && !/\bbgsafe_runtime\.schedule\s*\(/.test(t));
   // A package carries bgsafe_runtime.py; a single-file add-on the block embedded into it.
   const hasRuntime = isDir ? existsSync(path.join(abs, 'bgsafe_runtime.py')) : embeddedRuntimeRange(texts[0] ?? '') !== null;
   if (usesTimers && !hasRuntime) {
     notes.push(`${options.addon} schedules work with bpy.app.timers, which never fire headless: run \`bgsafe --write ${options.addon}\` first (BGS011 adds its runtime), or the service will do nothing`);
   }
-  return { module, launcher, script, notes };
+  return { module, launcher, script, start, notes };
 }
