@@ -43,6 +43,10 @@ describe('BGS011 runtime placement', () => {
       assert.equal(sub.createPath, '../bgsafe_runtime.py');
     }
     assert.deepEqual(runtimePlacement(path.join(root, 'single.py')), { kind: 'not-a-package' });
+    // Entries of a .zip add-on: a module at the archive's root is a single file; one in a folder, a package's.
+    writeFileSync(path.join(root, 'bundle.zip'), 'PK');
+    assert.deepEqual(runtimePlacement(path.join(root, 'bundle.zip', 'single.py')), { kind: 'not-a-package' });
+    assert.equal(runtimePlacement(path.join(root, 'bundle.zip', 'remote', '__init__.py')).kind, 'package');
     assert.equal(runtimePlacement('no/such/file.py').kind, 'package');
   });
 

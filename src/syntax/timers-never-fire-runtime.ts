@@ -34,6 +34,14 @@ export type RuntimePlacement =
   /** The package has a bgsafe_runtime.py that bgsafe did not write. */
   | { kind: 'name-taken'; file: string };
 
+/** `archive.zip/entry` split, when a folder above `abs` is a .zip file (how the engine names zip entries). */
+function zipEntry(abs: string): { archive: string; entry: string } | null {
+  for (let dir = path.dirname(abs); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (/\.zip$/i.test(dir) && isFile(dir)) return { archive: dir, entry: path.relative(dir, abs).split(path.sep).join('/') };
+  }
+  return null;
+}
+
 function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
@@ -50,6 +58,9 @@ function isFile(p: string): boolean {
 export function runtimePlacement(file: string, source?: string): RuntimePlacement {
   if (source !== undefined && embeddedRuntimeRange(source)) return { kind: 'embedded' };
   const abs = path.resolve(file);
+  // A module at the root of a .zip add-on (`archive.zip/my_addon.py`) is a single-file add-on.
+  const zip = zipEntry(abs);
+  if (zip && !zip.entry.includes('/')) return { kind: 'not-a-package' };
   if (!isFile(abs)) {
     return { kind: 'package', importLine: `from . import ${RUNTIME_MODULE_NAME}`, createPath: RUNTIME_FILE_NAME, packageDir: null, exists: false };
   }
