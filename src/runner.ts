@@ -11,8 +11,9 @@ import { makePlanner, type FilePlan, type RulesPlan } from './plan.js';
 import { analyseInWorkers, PARALLEL_MIN_FILES, type PoolJob } from './pool.js';
 import type { FileAnalysis, FileTask } from './protocol.js';
 import { releaseReadCache } from './read.js';
-import { addonSummaries, addTotals, emptyReport, fileReport, type FileReport, type RunReport } from './report.js';
-import { createRequestedFiles, writeFixed, type WriteBack } from './write.js';
+import { addonSummaries, addTotals, displayPath, emptyReport, fileReport, type FileReport, type RunReport } from './report.js';
+import { watchSignals, writeStage, type WriteBack } from './write.js';
+import { lockRoots } from './write-lock.js';
 import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
@@ -45,6 +46,10 @@ export interface RunOptions {
   targetBlender?: TargetRange;
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
+  /** With write: write even files with uncommitted changes in git (otherwise the write is refused). */
+  allowDirty?: boolean;
+  /** With write: told when another `--write` run holds these add-ons and this one waits for it. */
+  onWait?: (message: string) => void;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -59,7 +64,30 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const write = options.write === true;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  const { files, problems } = await discover(options.paths, cwd, planner.exclude);
+  let { files, problems } = await discover(options.paths, cwd, planner.exclude);
+  // With write: one --write run at a time on an add-on (write-lock.ts); a run that waited looks again, and
+  // SIGINT / SIGTERM release the locks (and, while writing, stop between files: write.ts).
+  const locks = write ? await lockRoots(files.map((f) => f.addonRoot), (root, pid) => options.onWait?.(`waiting for another bgsafe --write (pid ${pid}) on ${displayPath(root, cwd)}`)) : undefined;
+  if (locks?.waited) ({ files, problems } = await discover(options.paths, cwd, planner.exclude));
+  const signals = locks ? watchSignals(() => locks.release()) : undefined;
+  try {
+    return await runLocked(options, cwd, write, errors, planner, files, problems, signals);
+  } finally {
+    signals?.dispose();
+    locks?.release();
+  }
+}
+
+async function runLocked(
+  options: RunOptions,
+  cwd: string,
+  write: boolean,
+  errors: FileError[],
+  planner: ReturnType<typeof makePlanner>,
+  files: Awaited<ReturnType<typeof discover>>['files'],
+  problems: Awaited<ReturnType<typeof discover>>['problems'],
+  signals: ReturnType<typeof watchSignals> | undefined,
+): Promise<RunReport> {
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -81,7 +109,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
 
   // Writing waits until every file is analysed: rules read an add-on's other files from disk, and must see
   // them as they were.
-  if (write) for (const index of [...writeBacks.keys()].sort((a, b) => a - b)) await writeFixed(reports[index], plans[index].f, writeBacks.get(index)!);
+  const created = await writeStage({ reports, files, writeBacks, cwd, write, allowDirty: options.allowDirty === true, errors, signals });
   const report: RunReport = {
     files: reports,
     errors,
@@ -89,7 +117,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
-  report.files.push(...(await createRequestedFiles(reports, files, cwd, write)));
+  report.files.push(...created);
   addTotals(report, write);
   return report;
 }
