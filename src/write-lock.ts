@@ -1,0 +1,93 @@
+// Two `bgsafe --write` runs on the same add-ons at once: the second waits. Before it reads anything, a
+// --write run takes a lock per add-on root (in sorted order, so two runs cannot wait on each other), a file
+// in the system's temporary folder named by a hash of the root's real path and holding the owner's pid. A
+// run that finds a lock held waits for it (saying so on stderr, once), then discovers and analyses the tree
+// as the first run left it, so it finds nothing left to do. A lock whose process is gone (killed with
+// SIGKILL) is taken over.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export function lockPath(root: string): string {
+  const h = createHash('sha256').update(root).digest('hex').slice(0, 24);
+  return path.join(tmpdir(), `bgsafe-write-${h}.lock`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface WriteLocks {
+  /** Whether another run held one of the locks (the tree may have changed meanwhile). */
+  waited: boolean;
+  /** Remove the locks (synchronous: also used from a signal handler). */
+  release(): void;
+}
+
+/** Take the lock of every root; `onWait` is called once when another run holds one. */
+export async function lockRoots(roots: string[], onWait: (root: string, pid: number) => void): Promise<WriteLocks> {
+  const held: string[] = [];
+  const locks: WriteLocks = {
+    waited: false,
+    release() {
+      for (const l of held.splice(0)) {
+        try {
+          if (readFileSync(l, 'utf8').split('\n')[0] === String(process.pid)) rmSync(l, { force: true });
+        } catch {
+          // gone already
+        }
+      }
+    },
+  };
+  const mine = `${process.pid}\n`;
+  for (const root of [...new Set(roots)].sort()) {
+    const file = lockPath(root);
+    let told = false;
+    let emptySince = 0;
+    for (;;) {
+      try {
+        writeFileSync(file, `${mine}${root}\n`, { flag: 'wx', mode: 0o644 });
+        held.push(file);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // No lock to be had (a read-only temporary folder): go on without one rather than refuse.
+          break;
+        }
+      }
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue; // released meanwhile: try again
+      }
+      const pid = Number(text.split('\n')[0]);
+      if (!text) {
+        // Being written by its owner right now; a lock that stays empty is left over.
+        emptySince ||= Date.now();
+        if (Date.now() - emptySince > 2000) rmSync(file, { force: true });
+      } else if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+        // Its owner is gone: take it over, if it is still the same lock.
+        try {
+          if (readFileSync(file, 'utf8') === text) rmSync(file, { force: true });
+        } catch {
+          // gone already
+        }
+        continue;
+      } else if (!told) {
+        told = true;
+        locks.waited = true;
+        onWait(root, pid);
+      }
+      await sleep(50);
+    }
+  }
+  return locks;
+}
