@@ -4,7 +4,7 @@
 // `--allow-dirty` skips the guard. A file outside any git work tree is written as before; git's ignored files
 // count as outside (they are deliberately not in version control).
 import { execFile } from 'node:child_process';
-import { promises as fs, realpathSync } from 'node:fs';
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 export interface DirtyFile {
@@ -50,6 +50,14 @@ async function existingDir(dir: string): Promise<string> {
   }
 }
 
+/** The nearest folder at or above `dir` that holds a .git, or ''. */
+function dotGitAbove(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, '.git'))) return d;
+    if (path.dirname(d) === d) return '';
+  }
+}
+
 /** Run `fn` over `items`, at most `n` at a time. */
 async function eachLimited<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -85,8 +93,10 @@ export async function checkDirty(files: string[]): Promise<GuardResult> {
     const at = await existingDir(dir);
     const r = await git(['rev-parse', '--show-toplevel'], at);
     if (r.spawnError) {
-      // No git on PATH: nothing can be in a work tree that this machine's git knows of.
-      if (r.spawnError.code !== 'ENOENT') gitError ??= `cannot run git: ${r.spawnError.code}`;
+      // No git to ask: a folder with a .git above it is refused (its files cannot be vouched for), any other
+      // is outside git.
+      const dotGit = r.spawnError.code === 'ENOENT' ? dotGitAbove(at) : at;
+      if (dotGit) gitError ??= `cannot run git (${r.spawnError.code === 'ENOENT' ? 'not on PATH' : r.spawnError.code}) to check ${dotGit} for uncommitted changes`;
       topOf.set(dir, '');
     } else if (r.code === 0) topOf.set(dir, r.stdout.trim());
     else if (/not a git repository/i.test(r.stderr)) topOf.set(dir, '');

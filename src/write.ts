@@ -13,7 +13,8 @@
 //   other file is started, the run reports what was written and exits 130 / 143; a second signal removes
 //   the temporary file at once and ends the process. Every file is either as it was or fixed.
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync, rmSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import type { DiscoveredFile } from './discover.js';
 import { checkDirty, DIRTY_HINT } from './git-guard.js';
@@ -221,6 +222,16 @@ async function writeZip(archive: string, changes: ZipChange[], additions: Planne
   }
 }
 
+/** For the fault tests (test/faults.test.ts) only: with BGSAFE_TEST_PAUSE_BEFORE_WRITE=<file>, the write
+ *  stage creates that file once everything is analysed and waits until it is removed, so that a test can
+ *  change a file between read and write, or signal the process as writing starts. */
+async function testPause(): Promise<void> {
+  const marker = process.env.BGSAFE_TEST_PAUSE_BEFORE_WRITE;
+  if (!marker) return;
+  await fs.writeFile(marker, `${process.pid}\n`);
+  while (existsSync(marker)) await sleep(10);
+}
+
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -301,6 +312,7 @@ export async function writeStage(o: WriteStageOptions): Promise<FileReport[]> {
     }
   }
 
+  await testPause();
   const signals = o.signals;
   if (signals) signals.writing = true;
   const interrupted = (): boolean => signals?.stopped !== undefined;
