@@ -85,24 +85,44 @@ const CHUNK = 500;
  */
 export async function checkDirty(files: string[]): Promise<GuardResult> {
   if (files.length === 0) return { ok: true };
-  // Each folder's work tree ('' outside git).
+  // Each folder's work tree ('' outside git). Git is asked once per folder holding a .git (the nearest
+  // above each file's folder); a folder with none above it is outside git, unless $GIT_DIR says otherwise.
   const dirs = [...new Set(files.map((f) => path.dirname(f)))];
   const topOf = new Map<string, string>();
-  let gitError: string | undefined;
-  await eachLimited(dirs, 4, async (dir) => {
+  const askAt = new Map<string, string[]>();
+  for (const dir of dirs) {
     const at = await existingDir(dir);
+    const key = process.env.GIT_DIR ? at : dotGitAbove(at);
+    if (!key) {
+      topOf.set(dir, '');
+      continue;
+    }
+    const list = askAt.get(key);
+    if (list) list.push(dir);
+    else askAt.set(key, [dir]);
+  }
+  let gitError: string | undefined;
+  // The work tree that `at` is in ('' outside git), or undefined when git cannot tell (gitError is set).
+  const askTop = async (at: string): Promise<string | undefined> => {
     const r = await git(['rev-parse', '--show-toplevel'], at);
     if (r.spawnError) {
       // No git to ask: a folder with a .git above it is refused (its files cannot be vouched for), any other
       // is outside git.
       const dotGit = r.spawnError.code === 'ENOENT' ? dotGitAbove(at) : at;
-      if (dotGit) gitError ??= `cannot run git (${r.spawnError.code === 'ENOENT' ? 'not on PATH' : r.spawnError.code}) to check ${dotGit} for uncommitted changes`;
-      topOf.set(dir, '');
-    } else if (r.code === 0) topOf.set(dir, r.stdout.trim());
-    else if (/not a git repository/i.test(r.stderr)) topOf.set(dir, '');
+      if (!dotGit) return '';
+      gitError ??= `cannot run git (${r.spawnError.code === 'ENOENT' ? 'not on PATH' : r.spawnError.code}) to check ${dotGit} for uncommitted changes`;
+      return undefined;
+    }
+    if (r.code === 0) return r.stdout.trim();
+    if (/not a git repository/i.test(r.stderr)) return '';
     // Any other failure (a repository git refuses to read, e.g. "detected dubious ownership") is not
     // taken as "outside git": the guard cannot vouch for those files.
-    else gitError ??= `git cannot tell whether ${at} has uncommitted changes: ${r.stderr.trim().split('\n')[0]}`;
+    gitError ??= `git cannot tell whether ${at} has uncommitted changes: ${r.stderr.trim().split('\n')[0]}`;
+    return undefined;
+  };
+  await eachLimited([...askAt.keys()], 4, async (at) => {
+    const top = await askTop(at);
+    if (top !== undefined) for (const d of askAt.get(at)!) topOf.set(d, top);
   });
   if (gitError) return { ok: false, gitError };
 

@@ -333,13 +333,27 @@ export async function writeStage(o: WriteStageOptions): Promise<FileReport[]> {
       if (interrupted()) break;
       await writeZip(archive, z.changes, z.additions);
     }
+    // The new files first: a file that needs one is written only once it exists, and a new file that no
+    // written file needs is removed again (so an add-on never imports a module that is not there).
+    const blocked = new Map<FileReport, string>();
+    const plain = planned.filter((p) => !p.zip);
+    for (const p of plain) {
+      if (interrupted()) break;
+      await createOne(p.fr);
+      if (!p.fr.written) for (const a of p.askers) blocked.set(a, p.fr.path);
+    }
     for (const i of order) {
       if (interrupted()) break;
-      if (!o.files[i].zip) await writeFixed(o.reports[i], o.files[i], o.writeBacks.get(i)!);
+      if (o.files[i].zip) continue;
+      const needs = blocked.get(o.reports[i]);
+      if (needs) o.reports[i].errors.push({ path: o.reports[i].path, kind: 'write', message: `not written: it needs ${needs}, which could not be created` });
+      else await writeFixed(o.reports[i], o.files[i], o.writeBacks.get(i)!);
     }
-    for (const p of planned) {
-      if (interrupted()) break;
-      if (!p.zip && p.askers.some((a) => a.written)) await createOne(p.fr);
+    for (const p of plain) {
+      if (p.fr.written && !p.askers.some((a) => a.written)) {
+        await fs.rm(p.fr.absPath, { force: true });
+        p.fr.written = false;
+      }
     }
   } finally {
     if (signals) signals.writing = false;

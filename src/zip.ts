@@ -101,6 +101,7 @@ function rawEntries(buf: Buffer): { entries: RawEntry[]; end: number; cdOffset: 
     const len = 46 + nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
     const central = buf.subarray(at, at + len);
     const h = buf.readUInt32LE(at + 42);
+    if (compressedSize === 0xffffffff || buf.readUInt32LE(at + 24) === 0xffffffff || h === 0xffffffff) throw new Error('zip64 is not supported');
     if (h + 30 > buf.length || buf.readUInt32LE(h) !== LOCAL) throw new Error('bad local header');
     let spanEnd = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28) + compressedSize;
     if (flags & 0x8) spanEnd += spanEnd + 4 <= buf.length && buf.readUInt32LE(spanEnd) === DESCRIPTOR ? 16 : 12;
@@ -131,8 +132,8 @@ function dosTime(d: Date): { time: number; date: number } {
   };
 }
 
-/** Extra fields with the extended timestamp's modification time set to `unix`; NTFS times (0x000a) are
- *  dropped rather than left stale. */
+/** Extra fields with the extended timestamp's modification time set to `unix`; NTFS times (0x000a) and
+ *  zip64 sizes (0x0001) are dropped rather than left stale. */
 function refreshExtra(extra: Buffer, unix: number): Buffer {
   const parts: Buffer[] = [];
   let i = 0;
@@ -141,7 +142,7 @@ function refreshExtra(extra: Buffer, unix: number): Buffer {
     const size = extra.readUInt16LE(i + 2);
     const field = Buffer.from(extra.subarray(i, i + 4 + size));
     i += 4 + size;
-    if (id === 0x000a) continue;
+    if (id === 0x000a || id === 0x0001) continue; // (a zip64 field would hold the old sizes)
     if (id === 0x5455 && size >= 5 && field[4] & 1) field.writeUInt32LE(unix >>> 0, 5);
     parts.push(field);
   }
@@ -159,7 +160,7 @@ function compress(method: number, data: Buffer): { method: number; bytes: Buffer
  * Throws on what it cannot write faithfully (zip64, several disks, an encrypted entry to change).
  */
 export function rewriteZip(buf: Buffer, changes: Map<string, Buffer>, additions: ZipAddition[], now = new Date()): Buffer {
-  const { entries, end, cdOffset } = rawEntries(buf);
+  const { entries, end } = rawEntries(buf);
   const names = new Set(entries.map((e) => e.name));
   for (const name of changes.keys()) if (!names.has(name)) throw new Error(`no entry ${name}`);
   for (const a of additions) if (names.has(a.name)) throw new Error(`${a.name} exists already`);
@@ -271,6 +272,5 @@ export function rewriteZip(buf: Buffer, changes: Map<string, Buffer>, additions:
   eocd.writeUInt32LE(pos - cdStart, 12);
   eocd.writeUInt32LE(cdStart, 16);
   push(eocd);
-  void cdOffset;
   return Buffer.concat(out);
 }
