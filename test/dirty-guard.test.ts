@@ -3,7 +3,7 @@
 // has uncommitted changes; --allow-dirty writes; outside git, or for files git ignores, it writes as before.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -151,6 +151,26 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     r = bgsafe(['--write', 'example_addon.zip'], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /wrote example_addon\.zip\/example_addon\/__init__\.py/);
+  });
+
+  it('from a subfolder, and in a repository nested in another, each file is asked of its own repository', () => {
+    const outer = repo([]);
+    mkdirSync(path.join(outer, 'vendored'));
+    const inner = path.join(outer, 'vendored', 'inner');
+    mkdirSync(inner);
+    cpSync(example, path.join(inner, 'example_addon'), { recursive: true });
+    git(['init', '-q', '-b', 'main'], inner);
+    git(['add', '-A'], inner);
+    git(['commit', '-q', '-m', 'inner'], inner);
+    // The outer repository sees the inner one as untracked; the inner one is clean: written.
+    let r = bgsafe(['--write', 'inner/example_addon'], path.join(outer, 'vendored'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /wrote inner\/example_addon\/__init__\.py/);
+    git(['checkout', '--', '.'], inner);
+    appendFileSync(path.join(inner, 'example_addon', '__init__.py'), '# edit\n');
+    r = bgsafe(['--write', 'example_addon'], inner);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^example_addon\/__init__\.py: error\[dirty\]: not written: uncommitted changes \(modified\)$/m);
   });
 
   it('a repository git refuses to read (another owner) is not taken as outside git', (t) => {
