@@ -297,15 +297,15 @@ export async function writeStage(o: WriteStageOptions): Promise<FileReport[]> {
     const result = await checkDirty([...targets.keys()]);
     if (!result.ok) {
       if ('gitError' in result) {
-        o.errors.push({ path: '.', kind: 'dirty', message: `--write refused, nothing was written: ${result.gitError}; run again with --allow-dirty to write without the check` });
+        o.errors.push({ path: '.', kind: 'write', message: `--write refused, nothing was written: ${result.gitError}; run again with --allow-dirty to write without the check` });
       } else {
         const n = result.dirty.length;
-        o.errors.push({ path: '.', kind: 'dirty', message: `--write refused, nothing was written: ${n} file${n === 1 ? '' : 's'} it would change ${n === 1 ? 'has' : 'have'} uncommitted changes (listed below); ${DIRTY_HINT}` });
+        o.errors.push({ path: '.', kind: 'write', message: `--write refused, nothing was written: ${n} file${n === 1 ? '' : 's'} it would change ${n === 1 ? 'has' : 'have'} uncommitted changes (listed below); ${DIRTY_HINT}` });
         for (const d of result.dirty) {
           const frs = targets.get(d.absPath) ?? [];
           const archive = frs.length > 0 && frs[0].absPath !== d.absPath;
           // Listed once per file git knows: for an archive, on its first entry.
-          frs[0]?.errors.push({ path: archive ? displayPath(d.absPath, o.cwd) : frs[0].path, kind: 'dirty', message: `not written: uncommitted changes (${d.state})` });
+          frs[0]?.errors.push({ path: archive ? displayPath(d.absPath, o.cwd) : frs[0].path, kind: 'write', message: `not written: uncommitted changes (${d.state})` });
         }
       }
       return planned.map((p) => p.fr);
@@ -362,7 +362,7 @@ export async function writeStage(o: WriteStageOptions): Promise<FileReport[]> {
     const left = order.filter((i) => !o.reports[i].written && o.reports[i].errors.length === 0).length + planned.filter((p) => !p.fr.written && p.fr.errors.length === 0).length;
     o.errors.push({
       path: '.',
-      kind: 'interrupted',
+      kind: 'write',
       message: `--write stopped by ${signals.stopped}: ${left} file${left === 1 ? '' : 's'} not written (each file is either as it was or fixed); run bgsafe --write again to finish`,
     });
     // The exit status a shell expects after that signal (the CLI keeps a status already set).

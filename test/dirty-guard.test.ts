@@ -7,6 +7,7 @@ import { appendFileSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import Ajv from 'ajv';
 import { repoRoot } from './helpers.js';
 
 const bin = path.join(repoRoot, 'bin', 'bgsafe.js');
@@ -52,12 +53,26 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     const mine = readFileSync(init(dir));
     const r = bgsafe(['--write', 'example_addon'], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /error\[dirty\]: --write refused, nothing was written: 1 file it would change has uncommitted changes/);
+    assert.match(r.stderr, /error\[write\]: --write refused, nothing was written: 1 file it would change has uncommitted changes/);
     assert.match(r.stderr, /commit or stash them first.*or run again with --allow-dirty/);
-    assert.match(r.stderr, /^example_addon\/__init__\.py: error\[dirty\]: not written: uncommitted changes \(modified\)$/m);
+    assert.match(r.stderr, /^example_addon\/__init__\.py: error\[write\]: not written: uncommitted changes \(modified\)$/m);
     assert.match(r.stderr, /0 written/);
     assert.deepEqual(readFileSync(init(dir)), mine, 'the edit is kept as it was');
     assert.equal(git(['status', '--porcelain'], dir), ' M example_addon/__init__.py\n');
+  });
+
+  it('the refusal in --format json: the documented schema, the file among the errors', () => {
+    const dir = repo();
+    appendFileSync(init(dir), '# my uncommitted edit\n');
+    const r = bgsafe(['--write', '--format', 'json', 'example_addon'], dir);
+    assert.equal(r.code, 2, r.stderr);
+    const report = JSON.parse(r.stdout) as { errors: unknown };
+    const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', 'report.schema.json'), 'utf8'));
+    const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true });
+    assert.ok(ajv.validate(schema, report), JSON.stringify(ajv.errors, null, 2));
+    const errors = report.errors as Array<{ path: string; kind: string; message: string }>;
+    assert.ok(errors.some((e) => e.path === 'example_addon/__init__.py' && e.kind === 'write' && /uncommitted changes \(modified\)/.test(e.message)), JSON.stringify(errors));
+    assert.ok(errors.some((e) => /--allow-dirty/.test(e.message)));
   });
 
   it('one dirty file stops the whole write: the clean files are not written either', () => {
@@ -69,7 +84,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(readFileSync(timer), timerBefore);
     assert.ok(!existsSync(path.join(dir, 'timer_tcp_server', 'bgsafe_runtime.py')), 'no file created');
-    assert.doesNotMatch(r.stderr, /timer_tcp_server.*error\[dirty\]/);
+    assert.doesNotMatch(r.stderr, /timer_tcp_server.*error\[write\]/);
   });
 
   it('staged and untracked files count as uncommitted', () => {
@@ -78,13 +93,13 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     git(['add', 'example_addon/__init__.py'], dir);
     let r = bgsafe(['--write', 'example_addon'], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /example_addon\/__init__\.py: error\[dirty\]: not written: uncommitted changes \(staged\)/);
+    assert.match(r.stderr, /example_addon\/__init__\.py: error\[write\]: not written: uncommitted changes \(staged\)/);
 
     const dir2 = repo([]);
     cpSync(example, path.join(dir2, 'example_addon'), { recursive: true });
     r = bgsafe(['--write', 'example_addon'], dir2);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /example_addon\/__init__\.py: error\[dirty\]: not written: uncommitted changes \(untracked\)/);
+    assert.match(r.stderr, /example_addon\/__init__\.py: error\[write\]: not written: uncommitted changes \(untracked\)/);
   });
 
   it('a file it would create that git has as deleted counts too', () => {
@@ -96,7 +111,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     rmSync(runtime);
     const r = bgsafe(['--write', 'timer_tcp_server'], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /timer_tcp_server\/bgsafe_runtime\.py: error\[dirty\]: not written: uncommitted changes \(deleted\)/);
+    assert.match(r.stderr, /timer_tcp_server\/bgsafe_runtime\.py: error\[write\]: not written: uncommitted changes \(deleted\)/);
     assert.ok(!existsSync(runtime));
   });
 
@@ -145,7 +160,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     // The archive is new (untracked): refused.
     let r = bgsafe(['--write', 'example_addon.zip'], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^example_addon\.zip: error\[dirty\]: not written: uncommitted changes \(untracked\)$/m);
+    assert.match(r.stderr, /^example_addon\.zip: error\[write\]: not written: uncommitted changes \(untracked\)$/m);
     git(['add', '-A'], dir);
     git(['commit', '-q', '-m', 'zip'], dir);
     r = bgsafe(['--write', 'example_addon.zip'], dir);
@@ -170,7 +185,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     appendFileSync(path.join(inner, 'example_addon', '__init__.py'), '# edit\n');
     r = bgsafe(['--write', 'example_addon'], inner);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^example_addon\/__init__\.py: error\[dirty\]: not written: uncommitted changes \(modified\)$/m);
+    assert.match(r.stderr, /^example_addon\/__init__\.py: error\[write\]: not written: uncommitted changes \(modified\)$/m);
   });
 
   it('a repository git refuses to read (another owner) is not taken as outside git', (t) => {
@@ -183,7 +198,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     chownSync(dir, 65534, 65534);
     const r = bgsafe(['--write', 'example_addon'], dir, { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_SYSTEM: '/dev/null' });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /error\[dirty\]: --write refused, nothing was written: git cannot tell whether .* has uncommitted changes: fatal: detected dubious ownership/);
+    assert.match(r.stderr, /error\[write\]: --write refused, nothing was written: git cannot tell whether .* has uncommitted changes: fatal: detected dubious ownership/);
     assert.match(r.stderr, /--allow-dirty/);
   });
 
@@ -192,7 +207,7 @@ describe('dirty-tree guard (--write in a git work tree)', () => {
     const noGit = { ...process.env, PATH: '/nonexistent' };
     let r = bgsafe(['--write', 'example_addon'], dir, noGit);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /error\[dirty\]: --write refused, nothing was written: cannot run git \(not on PATH\) to check .* for uncommitted changes; run again with --allow-dirty/);
+    assert.match(r.stderr, /error\[write\]: --write refused, nothing was written: cannot run git \(not on PATH\) to check .* for uncommitted changes; run again with --allow-dirty/);
     const plain = mkdtempSync(path.join(tmpdir(), 'bgsafe-nogit-'));
     cpSync(example, path.join(plain, 'example_addon'), { recursive: true });
     r = bgsafe(['--write', 'example_addon'], plain, noGit);
