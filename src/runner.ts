@@ -11,9 +11,9 @@ import { makePlanner, type FilePlan, type RulesPlan } from './plan.js';
 import { analyseInWorkers, PARALLEL_MIN_FILES, type PoolJob } from './pool.js';
 import type { FileAnalysis, FileTask } from './protocol.js';
 import { releaseReadCache } from './read.js';
-import { addonSummaries, addTotals, displayPath, emptyReport, fileReport, type FileReport, type RunReport } from './report.js';
-import { watchSignals, writeStage, type WriteBack } from './write.js';
-import { lockRoots } from './write-lock.js';
+import { addonSummaries, addTotals, emptyReport, fileReport, type FileReport, type RunReport } from './report.js';
+import { writeStage, type WriteBack } from './write.js';
+import { openWriteSession, type WriteSession } from './write-lock.js';
 import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
@@ -58,36 +58,23 @@ const MAX_THREADS = 8;
 const PER_FILE_BYTES = 2048;
 
 export async function run(options: RunOptions): Promise<RunReport> {
+  // With write: one --write run at a time per add-on, and SIGINT / SIGTERM handled (write-lock.ts).
+  const session = openWriteSession(options.write === true, path.resolve(options.cwd ?? process.cwd()), options.onWait);
+  try {
+    return await runOnce(options, session);
+  } finally {
+    session.close();
+  }
+}
+
+async function runOnce(options: RunOptions, session: WriteSession): Promise<RunReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   // Each run reads the add-ons as they are on disk now (an earlier --write may have changed them).
   clearAddonModels();
   const write = options.write === true;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  let { files, problems } = await discover(options.paths, cwd, planner.exclude);
-  // With write: one --write run at a time on an add-on (write-lock.ts); a run that waited looks again, and
-  // SIGINT / SIGTERM release the locks (and, while writing, stop between files: write.ts).
-  const locks = write ? await lockRoots(files.map((f) => f.addonRoot), (root, pid) => options.onWait?.(`waiting for another bgsafe --write (pid ${pid}) on ${displayPath(root, cwd)}`)) : undefined;
-  if (locks?.waited) ({ files, problems } = await discover(options.paths, cwd, planner.exclude));
-  const signals = locks ? watchSignals(() => locks.release()) : undefined;
-  try {
-    return await runLocked(options, cwd, write, errors, planner, files, problems, signals);
-  } finally {
-    signals?.dispose();
-    locks?.release();
-  }
-}
-
-async function runLocked(
-  options: RunOptions,
-  cwd: string,
-  write: boolean,
-  errors: FileError[],
-  planner: ReturnType<typeof makePlanner>,
-  files: Awaited<ReturnType<typeof discover>>['files'],
-  problems: Awaited<ReturnType<typeof discover>>['problems'],
-  signals: ReturnType<typeof watchSignals> | undefined,
-): Promise<RunReport> {
+  const { files, problems } = await session.lock(() => discover(options.paths, cwd, planner.exclude));
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -109,7 +96,7 @@ async function runLocked(
 
   // Writing waits until every file is analysed: rules read an add-on's other files from disk, and must see
   // them as they were.
-  const created = await writeStage({ reports, files, writeBacks, cwd, write, allowDirty: options.allowDirty === true, errors, signals });
+  const created = await writeStage({ reports, files, writeBacks, cwd, write, allowDirty: options.allowDirty === true, errors, signals: session.signals });
   const report: RunReport = {
     files: reports,
     errors,

@@ -3,12 +3,14 @@
 // in the system's temporary folder named by a hash of the root's real path and holding the owner's pid. A
 // run that finds a lock held waits for it (saying so on stderr, once), then discovers and analyses the tree
 // as the first run left it, so it finds nothing left to do. A lock whose process is gone (killed with
-// SIGKILL) is taken over.
+// SIGKILL) is taken over. openWriteSession ties the locks and the SIGINT / SIGTERM handling (write.ts) to a run.
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { displayPath } from './report.js';
+import { watchSignals } from './write.js';
 
 export function lockPath(root: string): string {
   const h = createHash('sha256').update(root).digest('hex').slice(0, 24);
@@ -90,4 +92,32 @@ export async function lockRoots(roots: string[], onWait: (root: string, pid: num
     }
   }
   return locks;
+}
+
+/** A run's locks and signal handling (nothing at all for a dry run). */
+export interface WriteSession {
+  /** Discover, take the locks of the add-ons found, and discover again if another run had them. */
+  lock<T extends { files: Array<{ addonRoot: string }> }>(discover: () => Promise<T>): Promise<T>;
+  /** For the write stage (write.ts): set while writing; says which signal stopped it. */
+  signals?: ReturnType<typeof watchSignals>;
+  /** Release the locks and the signal handlers. */
+  close(): void;
+}
+
+export function openWriteSession(write: boolean, cwd: string, onWait?: (message: string) => void): WriteSession {
+  let locks: WriteLocks | undefined;
+  const session: WriteSession = {
+    async lock(discover) {
+      const found = await discover();
+      if (!write) return found;
+      locks = await lockRoots(found.files.map((f) => f.addonRoot), (root, pid) => onWait?.(`waiting for another bgsafe --write (pid ${pid}) on ${displayPath(root, cwd)}`));
+      session.signals = watchSignals(() => locks?.release());
+      return locks.waited ? discover() : found;
+    },
+    close() {
+      session.signals?.dispose();
+      locks?.release();
+    },
+  };
+  return session;
 }

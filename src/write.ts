@@ -45,6 +45,7 @@ export async function writeAtomic(file: string, data: Buffer, unchanged?: () => 
     } finally {
       await handle.close();
     }
+    await testPauseBeforeRename();
     if (unchanged && !(await unchanged())) throw changedError();
     await fs.rename(tmp, file);
   } catch (e) {
@@ -223,11 +224,21 @@ async function writeZip(archive: string, changes: ZipChange[], additions: Planne
 }
 
 /** For the fault tests (test/faults.test.ts) only: with BGSAFE_TEST_PAUSE_BEFORE_WRITE=<file>, the write
- *  stage creates that file once everything is analysed and waits until it is removed, so that a test can
- *  change a file between read and write, or signal the process as writing starts. */
-async function testPause(): Promise<void> {
+ *  stage creates that file once everything is analysed and waits (as writing, for SIGINT / SIGTERM) until it
+ *  is removed, so that a test can change a file between read and write, or signal the process while it writes. */
+async function testPause(interrupted: () => boolean): Promise<void> {
   const marker = process.env.BGSAFE_TEST_PAUSE_BEFORE_WRITE;
   if (!marker) return;
+  await fs.writeFile(marker, `${process.pid}\n`);
+  while (existsSync(marker) && !interrupted()) await sleep(10);
+}
+
+/** The same for BGSAFE_TEST_PAUSE_BEFORE_RENAME=<file>, once, in the first writeAtomic: its temporary file
+ *  is written and not yet renamed (for the test of a second signal). */
+async function testPauseBeforeRename(): Promise<void> {
+  const marker = process.env.BGSAFE_TEST_PAUSE_BEFORE_RENAME;
+  if (!marker) return;
+  delete process.env.BGSAFE_TEST_PAUSE_BEFORE_RENAME;
   await fs.writeFile(marker, `${process.pid}\n`);
   while (existsSync(marker)) await sleep(10);
 }
@@ -312,11 +323,11 @@ export async function writeStage(o: WriteStageOptions): Promise<FileReport[]> {
     }
   }
 
-  await testPause();
   const signals = o.signals;
   if (signals) signals.writing = true;
   const interrupted = (): boolean => signals?.stopped !== undefined;
   try {
+    await testPause(interrupted);
     // The archives, each as a whole.
     const zips = new Map<string, { changes: ZipChange[]; additions: Planned[] }>();
     const zipOf = (archive: string) => {
