@@ -26,15 +26,10 @@ function alive(pid: number): boolean {
   }
 }
 
-export interface WriteLocks {
-  /** Whether another run held one of the locks (the tree may have changed meanwhile). */
-  waited: boolean;
-  /** Remove the locks (synchronous: also used from a signal handler). */
-  release(): void;
-}
+const heldBy = new WeakMap<WriteLocks, string[]>();
 
-/** Take the lock of every root; `onWait` is called once when another run holds one. */
-export async function lockRoots(roots: string[], onWait: (root: string, pid: number) => void): Promise<WriteLocks> {
+/** No lock yet. */
+export function newLocks(): WriteLocks {
   const held: string[] = [];
   const locks: WriteLocks = {
     waited: false,
@@ -48,6 +43,21 @@ export async function lockRoots(roots: string[], onWait: (root: string, pid: num
       }
     },
   };
+  heldBy.set(locks, held);
+  return locks;
+}
+
+export interface WriteLocks {
+  /** Whether another run held one of the locks (the tree may have changed meanwhile). */
+  waited: boolean;
+  /** Remove the locks (synchronous: also used from a signal handler). */
+  release(): void;
+}
+
+/** Take the lock of every root; `onWait` is called once when another run holds one. `locks` (from an
+ *  earlier call, or new) can be released while this waits. */
+export async function lockRoots(roots: string[], onWait: (root: string, pid: number) => void, locks = newLocks()): Promise<WriteLocks> {
+  const held = heldBy.get(locks)!;
   const mine = `${process.pid}\n`;
   for (const root of [...new Set(roots)].sort()) {
     const file = lockPath(root);
@@ -105,18 +115,20 @@ export interface WriteSession {
 }
 
 export function openWriteSession(write: boolean, cwd: string, onWait?: (message: string) => void): WriteSession {
-  let locks: WriteLocks | undefined;
+  const locks = newLocks();
   const session: WriteSession = {
     async lock(discover) {
       const found = await discover();
       if (!write) return found;
-      locks = await lockRoots(found.files.map((f) => f.addonRoot), (root, pid) => onWait?.(`waiting for another bgsafe --write (pid ${pid}) on ${displayPath(root, cwd)}`));
-      session.signals = watchSignals(() => locks?.release());
+      // The handlers first: a signal while waiting for a lock releases the ones already taken.
+      session.signals = watchSignals(() => locks.release());
+      await lockRoots(found.files.map((f) => f.addonRoot), (root, pid) => onWait?.(`waiting for another bgsafe --write (pid ${pid}) on ${displayPath(root, cwd)}`), locks);
       return locks.waited ? discover() : found;
     },
     close() {
+      // The locks before the handlers: a signal in between still ends the process with them released.
+      locks.release();
       session.signals?.dispose();
-      locks?.release();
     },
   };
   return session;

@@ -348,6 +348,38 @@ describe('write-side faults', { concurrency: 1 }, () => {
     assert.deepEqual(temps(dir), []);
   });
 
+  it('waiting for a lock: the run goes on when it is released; SIGINT while waiting releases the locks taken', async () => {
+    const dir = tree(3);
+    const held = lockPath(path.join(dir, 'a0001'));
+    // Held by a live process (this test's).
+    writeFileSync(held, `${process.pid}\n${path.join(dir, 'a0001')}\n`);
+    try {
+      const first = start(['--write', '--select', 'BGS001', '.'], dir);
+      const until = async (re: RegExp): Promise<void> => {
+        const end = Date.now() + 60_000;
+        while (!re.test(first.out.stderr) && Date.now() < end && first.p.exitCode === null) await sleep(10);
+      };
+      await until(/waiting for another bgsafe --write \(pid \d+\) on a0001/);
+      assert.match(first.out.stderr, new RegExp(`^bgsafe: waiting for another bgsafe --write \\(pid ${process.pid}\\) on a0001$`, 'm'));
+      assert.ok(existsSync(lockPath(path.join(dir, 'a0000'))), 'the first lock is taken');
+      first.p.kill('SIGINT');
+      const r1 = await finished(first.p);
+      assert.equal(r1.signal, 'SIGINT');
+      assert.ok(!existsSync(lockPath(path.join(dir, 'a0000'))), 'the lock it had taken is released');
+      assert.ok(existsSync(held), "the other run's lock is left alone");
+
+      const second = start(['--write', '--select', 'BGS001', '.'], dir);
+      const end = Date.now() + 60_000;
+      while (!/waiting/.test(second.out.stderr) && Date.now() < end) await sleep(10);
+      unlinkSync(held);
+      const r2 = await finished(second.p);
+      assert.equal(r2.code, 0, second.out.stderr);
+      assert.match(second.out.stderr, /^bgsafe: 6 files scanned, 3 written/m);
+    } finally {
+      rmSync(held, { force: true });
+    }
+  });
+
   it('a lock left by a killed run is taken over', () => {
     const dir = tree(1);
     const lock = lockPath(path.join(dir, 'a0000'));
