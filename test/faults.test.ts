@@ -58,10 +58,12 @@ function fixedExample(): { before: Buffer; after: Buffer } {
   return { before: readFileSync(path.join(example, '__init__.py')), after: readFileSync(path.join(dir, 'example_addon', '__init__.py')) };
 }
 
-// Mounted file systems, unmounted at the end.
+// Mounted file systems, unmounted at the end; the large trees, removed.
 const mounts: string[] = [];
+const trees: string[] = [];
 after(() => {
   for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+  for (const t of trees) rmSync(t, { recursive: true, force: true });
 });
 
 /** A tmpfs of `size` at a new folder, or the reason there is none. */
@@ -104,6 +106,7 @@ function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { p: C
 function tree(n: string | number, base = tmpdir()): string {
   const dir = mkdtempSync(path.join(base, 'bgsafe-faults-'));
   for (let i = 0; i < Number(n); i++) cpSync(example, path.join(dir, `a${String(i).padStart(4, '0')}`), { recursive: true });
+  trees.push(dir);
   return dir;
 }
 
