@@ -65,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('paths', { type: 'string', array: true, describe: 'Python files or folders (searched for *.py; .git, __pycache__, virtualenvs and node_modules are skipped). Default: .' })
           .option('write', { alias: 'w', type: 'boolean', default: false, describe: 'apply the fixes in place (atomic: temporary file, then rename; file mode kept)' })
+          .option('allow-dirty', { type: 'boolean', default: false, describe: 'with --write inside a git work tree: also write files that have uncommitted changes (otherwise --write refuses, exit 2, and names them)' })
           .option('check', { type: 'boolean', default: false, describe: 'exit 1 when anything would change or any finding is reported (for CI and pre-commit)' })
           .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json), sarif (SARIF 2.1.0 for code scanning)' })
           .option('select', { type: 'string', describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
@@ -88,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
           config: args.config as boolean,
           jobs: args.jobs === undefined ? undefined : Math.max(1, Math.floor(args.jobs as number)),
           targetBlender: targetOption(args['target-blender']),
+          allowDirty: args['allow-dirty'] as boolean,
+          onWait: (m) => process.stderr.write(`bgsafe: ${m}\n`),
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         const reporter = reporters[format];

@@ -12,7 +12,8 @@ import { analyseInWorkers, PARALLEL_MIN_FILES, type PoolJob } from './pool.js';
 import type { FileAnalysis, FileTask } from './protocol.js';
 import { releaseReadCache } from './read.js';
 import { addonSummaries, addTotals, emptyReport, fileReport, type FileReport, type RunReport } from './report.js';
-import { createRequestedFiles, writeFixed, type WriteBack } from './write.js';
+import { writeStage, type WriteBack } from './write.js';
+import { openWriteSession, type WriteSession } from './write-lock.js';
 import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
@@ -45,6 +46,10 @@ export interface RunOptions {
   targetBlender?: TargetRange;
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
+  /** With write: write even files with uncommitted changes in git (otherwise the write is refused). */
+  allowDirty?: boolean;
+  /** With write: told when another `--write` run holds these add-ons and this one waits for it. */
+  onWait?: (message: string) => void;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -53,13 +58,23 @@ const MAX_THREADS = 8;
 const PER_FILE_BYTES = 2048;
 
 export async function run(options: RunOptions): Promise<RunReport> {
+  // With write: one --write run at a time per add-on, and SIGINT / SIGTERM handled (write-lock.ts).
+  const session = openWriteSession(options.write === true, path.resolve(options.cwd ?? process.cwd()), options.onWait);
+  try {
+    return await runOnce(options, session);
+  } finally {
+    session.close();
+  }
+}
+
+async function runOnce(options: RunOptions, session: WriteSession): Promise<RunReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   // Each run reads the add-ons as they are on disk now (an earlier --write may have changed them).
   clearAddonModels();
   const write = options.write === true;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  const { files, problems } = await discover(options.paths, cwd, planner.exclude);
+  const { files, problems } = await session.lock(() => discover(options.paths, cwd, planner.exclude));
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -81,7 +96,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
 
   // Writing waits until every file is analysed: rules read an add-on's other files from disk, and must see
   // them as they were.
-  if (write) for (const index of [...writeBacks.keys()].sort((a, b) => a - b)) await writeFixed(reports[index], plans[index].f, writeBacks.get(index)!);
+  const created = await writeStage({ reports, files, writeBacks, cwd, write, allowDirty: options.allowDirty === true, errors, signals: session.signals });
   const report: RunReport = {
     files: reports,
     errors,
@@ -89,7 +104,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
-  report.files.push(...(await createRequestedFiles(reports, files, cwd, write)));
+  report.files.push(...created);
   addTotals(report, write);
   return report;
 }
