@@ -44,6 +44,8 @@ export interface RunReport {
   errors: FileError[];
   unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
   addons: AddonSummary[];
+  /** With --shard: which shard of the batch this report covers (1-based index, count). */
+  shard?: { index: number; count: number };
   summary: {
     filesScanned: number;
     filesChanged: number;

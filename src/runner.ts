@@ -17,6 +17,7 @@ import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
+import { takeShard, type Shard } from './shard.js';
 
 export { displayPath } from './report.js';
 export type { AddonSummary, FileReport, RunReport } from './report.js';
@@ -45,6 +46,8 @@ export interface RunOptions {
   targetBlender?: TargetRange;
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
+  /** `--shard 2/3`: only the add-ons of this shard (src/shard.ts says which); the report says which shard. */
+  shard?: Shard;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -59,7 +62,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const write = options.write === true;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  const { files, problems } = await discover(options.paths, cwd, planner.exclude);
+  const discovered = await discover(options.paths, cwd, planner.exclude);
+  const { files, problems } = options.shard ? takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) }) : discovered;
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -87,6 +91,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     errors,
     unusedSuppressions: [],
     addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
+    ...(options.shard ? { shard: options.shard } : {}),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
   report.files.push(...(await createRequestedFiles(reports, files, cwd, write)));
