@@ -32,8 +32,8 @@ Examples:
   bgsafe --write my_addon/              apply the fixes in place
   bgsafe --check addons/*/              for CI: exit 1 if anything would change
   bgsafe --format json addons/ > r.json one JSON report for a whole batch
-  bgsafe --shard 2/3 --format json addons/ > r2.json   shard 2 of 3 of a batch (by add-on)
-  bgsafe merge r1.json r2.json r3.json  the whole batch's summary (--format json|text|diff|sarif|github)
+  bgsafe --shard 2/3 -f json addons/    shard 2 of 3 of a batch, by add-on (for CI matrices)
+  bgsafe merge r1.json r2.json r3.json  the shards' reports joined: the whole batch's summary
   bgsafe rules                          list the rules
   bgsafe explain BGS001                 one rule's documentation
   bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)

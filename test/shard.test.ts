@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { bgsafe, documentedShard, schemaErrors, tempDir, writeTree } from './batch-helpers.js';
 
@@ -50,12 +51,18 @@ describe('--shard K/N', () => {
   it('puts each add-on, whole, in the shard the documented rule gives (the sha256sum one-liner of --help)', () => {
     const dir = tempDir('shard-rule');
     const keys = batch(path.join(dir, 'addons'));
-    const whole: Report = JSON.parse(bgsafe(['--format', 'json', 'addons'], dir).stdout);
+    // A .zip add-on named beside the folder: its key is its file name.
+    const zip = spawnSync('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n    z.writestr("tool/__init__.py", sys.argv[2])\n    z.writestr("tool/ops.py", "import bpy\\n")', path.join(dir, 'tool.zip'), GPU]);
+    assert.equal(zip.status, 0, String(zip.stderr));
+    keys.push('tool.zip');
+    const paths = ['addons', 'tool.zip'];
+    const whole: Report = JSON.parse(bgsafe(['--format', 'json', ...paths], dir).stdout);
+    assert.equal(whole.addons.length, keys.length);
     for (const n of [1, 3, 5]) {
       const seen = new Map<string, number>();
       const files: string[] = [];
       for (let k = 1; k <= n; k++) {
-        const r = shardRun(dir, ['addons'], k, n);
+        const r = shardRun(dir, paths, k, n);
         assert.deepEqual(r.shard, { index: k, count: n });
         assert.equal(schemaErrors(r), null);
         for (const a of r.addons) {
@@ -93,7 +100,8 @@ describe('--shard K/N', () => {
     cpSync(path.join(dir, 'addons'), path.join(elsewhere, 'deep', 'vendored'), { recursive: true });
     assert.deepEqual(assignment(elsewhere, ['deep/vendored'], n), expected, 'copied elsewhere');
     // Each add-on named on its own (as `addons/*/` expands) lands where it does in the folder.
-    const each = ['pkg_0', 'pkg_1', 'pkg_2', 'mod_0.py', 'mod_1.py'].map((x) => `addons/${x}`);
+    // (and an add-on named through its __init__.py lands there too).
+    const each = ['pkg_0', 'pkg_1', 'pkg_2/__init__.py', 'mod_0.py', 'mod_1.py'].map((x) => `addons/${x}`);
     const named = assignment(dir, each, n);
     for (const [k, keys] of named.entries()) for (const key of keys) assert.ok(expected[k].includes(key), `${key} named on its own`);
   });
