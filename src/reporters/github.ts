@@ -3,7 +3,9 @@
 // A finding is a warning (a notice once --write has fixed it), a file that could not be processed an error, a
 // suppression that silences nothing a notice. Escaped as GitHub's toolkit escapes (actions/toolkit,
 // packages/core/src/command.ts): in the message `%`, `\r`, `\n`; in a property also `:` and `,`.
-// GitHub attaches an annotation to a file by its path from the repository root, so run bgsafe there.
+// GitHub attaches an annotation to a file by its path from the repository root, so run bgsafe there. GitHub
+// shows at most 10 warning and 10 error annotations per step (50 per job; actions/toolkit,
+// docs/problem-matchers.md); every line stays in the log, and --format sarif or json has them all.
 import type { FileReport, RunReport } from '../runner.js';
 import type { FileError, ReportedFinding } from '../types.js';
 import type { Reporter } from './reporter.js';
