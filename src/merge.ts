@@ -67,7 +67,7 @@ export interface JsonReport {
   version: number;
   tool: { name: 'bgsafe'; version: string };
   mode: 'dry-run' | 'write';
-  shard?: { index: number; count: number };
+  shard?: { index: number; count: number; batch: string };
   summary: RunReport['summary'];
   addons: AddonSummary[];
   files: JsonFile[];
@@ -219,6 +219,7 @@ function shardOrder(inputs: JsonReport[], names: string[]): number[] {
   const seen = new Map<number, number>();
   for (const { r, i } of sharded) {
     if (r.shard!.count !== count) throw new MergeError(names[i], `shard ${r.shard!.index}/${r.shard!.count}, but ${names[sharded[0].i]} is shard ${sharded[0].r.shard!.index}/${count}: merge the shards of one batch`);
+    if (r.shard!.batch !== sharded[0].r.shard!.batch) throw new MergeError(names[i], `a shard of another batch than ${names[sharded[0].i]} (its add-ons differ: run every shard from the same folder, on the same paths, of the same checkout)`);
     if (r.shard!.index > count) throw new MergeError(names[i], `shard ${r.shard!.index}/${count} does not exist`);
     const other = seen.get(r.shard!.index);
     if (other !== undefined) throw new MergeError(names[i], `shard ${r.shard!.index}/${count} again (also ${names[other]})`);

@@ -64,7 +64,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
   const discovered = await discover(options.paths, cwd, planner.exclude);
-  const { files, problems } = options.shard ? takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) }) : discovered;
+  const sharded = options.shard ? takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) }) : undefined;
+  const { files, problems } = sharded ?? discovered;
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -92,7 +93,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     errors,
     unusedSuppressions: [],
     addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
-    ...(options.shard ? { shard: options.shard } : {}),
+    ...(sharded ? { shard: sharded.shard } : {}),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
   report.files.push(...(await createRequestedFiles(reports, files, cwd, write)));

@@ -86,8 +86,21 @@ export interface ShardContext {
   visit?: (f: DiscoveredFile) => void;
 }
 
-/** Keep the files of the add-ons in this shard, the problems and errors it owns. */
-export function takeShard(found: { files: DiscoveredFile[]; problems: DiscoveryProblem[] }, shard: Shard, ctx: ShardContext): { files: DiscoveredFile[]; problems: DiscoveryProblem[] } {
+/** A batch's fingerprint: the first 16 hex digits of SHA-256 of its add-ons' roots as reported (relative to
+ *  the folder bgsafe ran in, `/`, NFC), sorted by code unit, one a line. Every shard of one batch sees the
+ *  whole batch while discovering, so they agree on it; a shard run from another folder, on other paths, or
+ *  on a tree with other add-ons does not, and `bgsafe merge` refuses it. */
+export function batchFingerprint(addonRoots: Iterable<string>, cwd: string): string {
+  const roots = [...new Set([...addonRoots].map((r) => (path.relative(cwd, r) || path.basename(r)).split(path.sep).join('/').normalize('NFC')))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(roots.join('\n'), 'utf8').digest('hex').slice(0, 16);
+}
+
+/** Keep the files of the add-ons in this shard, the problems and errors it owns; `shard` adds the batch's fingerprint. */
+export function takeShard(
+  found: { files: DiscoveredFile[]; problems: DiscoveryProblem[] },
+  shard: Shard,
+  ctx: ShardContext,
+): { files: DiscoveredFile[]; problems: DiscoveryProblem[]; shard: Shard & { batch: string } } {
   const roots = namedRoots(ctx.paths, ctx.cwd);
   const shardOfRoot = new Map<string, number>();
   for (const f of found.files) {
@@ -106,5 +119,6 @@ export function takeShard(found: { files: DiscoveredFile[]; problems: DiscoveryP
   return {
     files: found.files.filter((f) => shardOfRoot.get(f.addonRoot) === shard.index),
     problems: found.problems.filter((p) => mine(p.path)),
+    shard: { index: shard.index, count: shard.count, batch: batchFingerprint(shardOfRoot.keys(), ctx.cwd) },
   };
 }

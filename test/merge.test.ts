@@ -47,7 +47,8 @@ describe("merge over Debian's bundled add-ons", { skip: existsSync(DEBIAN_ADDONS
     const roots = shards.flatMap((s) => s.addons.map((a: { root: string }) => a.root)).sort();
     assert.deepEqual(roots, all.addons.map((a: { root: string }) => a.root).sort(), 'every add-on in exactly one shard');
     for (const [k, s] of shards.entries()) {
-      assert.deepEqual(s.shard, { index: k + 1, count: 3 });
+      assert.deepEqual([s.shard.index, s.shard.count], [k + 1, 3]);
+      assert.equal(s.shard.batch, shards[0].shard.batch, 'one batch');
       assert.ok(s.addons.length > 0, `shard ${k + 1} is not empty`);
       for (const a of s.addons) {
         const inWhole = all.addons.find((b: { root: string }) => b.root === a.root);
@@ -236,10 +237,16 @@ describe('merge inputs it cannot use: exit 2, the file and what is wrong', () =>
     expectBad(['r1.json', 'r3.json'], /^bgsafe merge: shard 2\/3 missing: the merge of a --shard batch needs all 3 reports/);
     expectBad(['r1.json', 'r2.json', 'r3.json', write('r1again.json', readFileSync(path.join(dir, 'r1.json'), 'utf8'))], /r1again\.json: shard 1\/3 again \(also r1\.json\)/);
     expectBad(['r1.json', 'r2.json', 'r3.json', 'plain.json'], /plain\.json: not a shard, but r1\.json is shard 1\/3/);
-    expectBad(['r1.json', 'r2.json', 'r3.json', edited('n4.json', (r) => (r.shard = { index: 4, count: 4 }), 'r1.json')], /n4\.json: shard 4\/4, but r1\.json is shard 1\/3: merge the shards of one batch/);
+    expectBad(['r1.json', 'r2.json', 'r3.json', edited('n4.json', (r) => (r.shard = { ...r.shard, index: 4, count: 4 }), 'r1.json')], /n4\.json: shard 4\/4, but r1\.json is shard 1\/3: merge the shards of one batch/);
     expectBad(['plain.json', write('plain2.json', readFileSync(path.join(dir, 'plain.json'), 'utf8'))], /plain2\.json: addons\/.* is also in plain\.json: the reports overlap/);
     expectBad(['r1.json', 'r2.json', edited('ver.json', (r) => { r.tool.version = '9.9.9'; r.shard.index = 3; }, 'r1.json')], /ver\.json: made by bgsafe 9\.9\.9, r1\.json by \d+\.\d+\.\d+: merge the reports of one bgsafe version/);
     expectBad(['r1.json', 'r2.json', edited('mode.json', (r) => { r.mode = 'write'; r.shard.index = 3; }, 'r1.json')], /mode\.json: a write report, r1\.json a dry-run report/);
+    // Shard 3/3 of another batch: the same folder with one more add-on (another checkout, say).
+    writeTree(dir, { 'later/newer.py': GPU });
+    const other = bgsafe(['--shard', '3/3', '--format', 'json', 'addons', 'later/newer.py'], dir);
+    expectBad(['r1.json', 'r2.json', write('other3.json', other.stdout)], /^bgsafe merge: other3\.json: a shard of another batch than r1\.json \(its add-ons differ: run every shard from the same folder, on the same paths, of the same checkout\)\n$/);
+    const elsewhere = bgsafe(['--shard', '3/3', '--format', 'json', '.'], path.join(dir, 'addons'));
+    expectBad(['r1.json', 'r2.json', write('cwd3.json', elsewhere.stdout)], /cwd3\.json: a shard of another batch than r1\.json/);
     // The good ones still merge.
     assert.equal(bgsafe(['merge', ...good], dir).code, 0);
   });

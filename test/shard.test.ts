@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { bgsafe, documentedShard, schemaErrors, tempDir, writeTree } from './batch-helpers.js';
 
@@ -30,10 +31,16 @@ function batch(root: string): string[] {
 }
 
 interface Report {
-  shard?: { index: number; count: number };
+  shard?: { index: number; count: number; batch: string };
   addons: Array<{ name: string; root: string; files: number }>;
   files: Array<{ path: string; addon: string }>;
   errors: Array<{ path: string; kind: string; message: string }>;
+}
+
+/** The documented fingerprint of a batch from its unsharded report: SHA-256 of the add-on roots, sorted, one a line. */
+function batchOf(whole: Report): string {
+  const roots = whole.addons.map((a) => a.root).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(roots.join('\n'), 'utf8').digest('hex').slice(0, 16);
 }
 
 function shardRun(cwd: string, paths: string[], k: number, n: number, extra: string[] = []): Report {
@@ -63,7 +70,8 @@ describe('--shard K/N', () => {
       const files: string[] = [];
       for (let k = 1; k <= n; k++) {
         const r = shardRun(dir, paths, k, n);
-        assert.deepEqual(r.shard, { index: k, count: n });
+        assert.deepEqual({ ...r.shard, batch: undefined }, { index: k, count: n, batch: undefined });
+        assert.equal(r.shard!.batch, batchOf(whole), 'every shard has the fingerprint of the whole batch');
         assert.equal(schemaErrors(r), null);
         for (const a of r.addons) {
           const key = path.posix.basename(a.root);
