@@ -10,7 +10,8 @@
 //
 // An input that cannot be read, is not JSON, is not a bgsafe report of this report version, or breaks
 // schema/report.schema.json is exit 2, naming the file and what is wrong; so are reports that do not fit
-// together (different bgsafe versions or modes, a file or add-on in two reports, shards missing or twice).
+// together (different bgsafe versions or modes, a file or add-on in two reports, shards missing, twice,
+// or of another batch: each shard's report carries the batch's fingerprint, see shard.ts).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -312,7 +313,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' })
       .epilog(
         'The merged report is the report of the whole batch: files in tree order (created files last), add-ons by root, the summary counted again; for one folder of add-ons the merge of its N shards is byte for byte the unsharded `--format json`, in whatever order the reports are named. Run every shard from the same folder with the same paths and options.\n\n' +
-          'Exit codes, as the unsharded run would give them: 0 fine; 1 with --check, something would change or a finding was reported; 2 the merged report has errors (files that could not be processed), or an input cannot be merged: unreadable, not JSON, not a bgsafe report of this version, not valid against the schema, or not fitting the others (another bgsafe version or mode, a file or add-on in two reports, a shard missing or twice). An input error names the file and prints nothing on stdout.',
+          'Exit codes, as the unsharded run would give them: 0 fine; 1 with --check, something would change or a finding was reported; 2 the merged report has errors (files that could not be processed), or an input cannot be merged: unreadable, not JSON, not a bgsafe report of this version, not valid against the schema, or not fitting the others (another bgsafe version or mode, a file or add-on in two reports, a shard missing, twice or of another batch). An input error names the file and prints nothing on stdout.',
       ) as unknown as Argv<MergeArgs>,
   handler: (args) => {
     let merged: JsonReport;
