@@ -1,7 +1,8 @@
 // The programmatic API the CLI is built on, as a pipeline: discover the files (discover.ts), with `shard`
-// keep one shard's add-ons of them (shard.ts), plan each one's rules from config (plan.ts), analyse them, on worker threads for a large batch (pool.ts) or here
-// (analyse.ts: read, prefilter, parse, findings, fixes), then with write write the changed files and create
-// the files fixes asked for (write.ts), and sum up (report.ts). Nothing here prints.
+// keep one shard's add-ons of them (shard.ts), plan each one's rules from config (plan.ts), analyse them,
+// on worker threads for a large batch (pool.ts) or here (analyse.ts: read, prefilter, parse, findings,
+// fixes), then with write write the changed files and create the files fixes asked for (write.ts), and sum
+// up (report.ts). Nothing here prints.
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
