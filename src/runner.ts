@@ -1,8 +1,7 @@
-// The programmatic API the CLI is built on, as a pipeline: discover the files (discover.ts), with `shard`
-// keep one shard's add-ons of them (shard.ts), plan each one's rules from config (plan.ts), analyse them,
-// on worker threads for a large batch (pool.ts) or here (analyse.ts: read, prefilter, parse, findings,
-// fixes), then with write write the changed files and create the files fixes asked for (write.ts), and sum
-// up (report.ts). Nothing here prints.
+// The programmatic API the CLI is built on, as a pipeline: discover the files (discover.ts), plan each one's
+// rules from config (plan.ts), analyse them, on worker threads for a large batch (pool.ts) or here
+// (analyse.ts: read, prefilter, parse, findings, fixes), then with write write the changed files and create
+// the files fixes asked for (write.ts), and sum up (report.ts). Nothing here prints.
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -64,6 +63,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
   const discovered = await discover(options.paths, cwd, planner.exclude);
+  // --shard: only this shard's add-ons (shard.ts), and the errors it owns.
   const sharded = options.shard ? takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) }) : undefined;
   const { files, problems } = sharded ?? discovered;
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
