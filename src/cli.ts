@@ -12,6 +12,8 @@ import { run } from './runner.js';
 import { VERSION } from './version.js';
 import { verifyCommand } from './verify/index.js';
 import { scaffoldCommand } from './scaffold/index.js';
+import { mergeCommand } from './merge.js';
+import { parseShard, SHARD_RULE } from './shard.js';
 import type { CommandModule } from 'yargs';
 import { allRules, ruleByCode } from '../rules/index.js';
 import { parseTargetSpec, TargetSpecError, type TargetRange } from './versions.js';
@@ -30,6 +32,8 @@ Examples:
   bgsafe --write my_addon/              apply the fixes in place
   bgsafe --check addons/*/              for CI: exit 1 if anything would change
   bgsafe --format json addons/ > r.json one JSON report for a whole batch
+  bgsafe --shard 2/3 -f json addons/    shard 2 of 3 of a batch, by add-on (for CI matrices)
+  bgsafe merge r1.json r2.json r3.json  the shards' reports joined: the whole batch's summary
   bgsafe rules                          list the rules
   bgsafe explain BGS001                 one rule's documentation
   bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)
@@ -67,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
           .option('write', { alias: 'w', type: 'boolean', default: false, describe: 'apply the fixes in place (atomic: temporary file, then rename; file mode kept)' })
           .option('allow-dirty', { type: 'boolean', default: false, describe: 'with --write inside a git work tree: also write files that have uncommitted changes (otherwise --write refuses, exit 2, and names them)' })
           .option('check', { type: 'boolean', default: false, describe: 'exit 1 when anything would change or any finding is reported (for CI and pre-commit)' })
-          .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json), sarif (SARIF 2.1.0 for code scanning)' })
+          .option('format', { alias: 'f', choices: FORMATS, default: 'diff' as Format, describe: 'stdout: diff (unified diff, a/ b/ headers), text (one line per finding, [*] when its fix is applied), json (schema/report.schema.json), sarif (SARIF 2.1.0 for code scanning), github (GitHub Actions annotations: ::warning file=…,line=…::)' })
           .option('select', { type: 'string', describe: 'only these rules: codes, slugs or prefixes, comma-separated or repeated (ALL for every rule, also those off by default)' })
           .option('ignore', { type: 'string', describe: 'leave out these rules: codes, slugs or prefixes' })
           .option('unsafe-fixes', { type: 'boolean', describe: 'also apply fixes marked unsafe (otherwise they are reported as available)' })
@@ -75,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
           .option('target-blender', { type: 'string', describe: 'the Blender versions fixes are for, instead of what each add-on declares: 4.2 (4.2 and later), 4.2-4.5 (4.2 up to 4.5), -3.6 (up to 3.6)' })
           .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
           .option('jobs', { alias: 'j', type: 'number', describe: 'threads for a large batch (default: the number of cores); 1 runs in one thread' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' }),
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' })
+          .option('shard', { type: 'string', describe: SHARD_RULE }),
       async (args) => {
         const format = args.format as Format;
         const paths = (args.paths as string[] | undefined) ?? [];
@@ -91,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
           targetBlender: targetOption(args['target-blender']),
           allowDirty: args['allow-dirty'] as boolean,
           onWait: (m) => process.stderr.write(`bgsafe: ${m}\n`),
+          shard: args.shard === undefined ? undefined : parseShard(String(args.shard)),
         });
         const mode = { write: args.write as boolean, check: args.check as boolean };
         const reporter = reporters[format];
@@ -130,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(verifyCommand as unknown as CommandModule)
     .command(scaffoldCommand as unknown as CommandModule)
+    .command(mergeCommand as unknown as CommandModule)
     .strict()
     .epilog(EPILOG)
     .help()

@@ -44,6 +44,9 @@ export interface RunReport {
   errors: FileError[];
   unusedSuppressions: Array<{ path: string; line: number; column: number; message: string }>;
   addons: AddonSummary[];
+  /** With --shard: which shard of the batch this report covers (1-based index, count), and the batch's
+   *  fingerprint (shard.ts), so that `bgsafe merge` knows the shards of one batch. */
+  shard?: { index: number; count: number; batch: string };
   summary: {
     filesScanned: number;
     filesChanged: number;

@@ -18,6 +18,7 @@ import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
+import { takeShard, type Shard } from './shard.js';
 
 export { displayPath } from './report.js';
 export type { AddonSummary, FileReport, RunReport } from './report.js';
@@ -50,6 +51,8 @@ export interface RunOptions {
   allowDirty?: boolean;
   /** With write: told when another `--write` run holds these add-ons and this one waits for it. */
   onWait?: (message: string) => void;
+  /** `--shard 2/3`: only the add-ons of this shard (src/shard.ts says which); the report says which shard. */
+  shard?: Shard;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -74,7 +77,16 @@ async function runOnce(options: RunOptions, session: WriteSession): Promise<RunR
   const write = options.write === true;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  const { files, problems } = await session.lock(() => discover(options.paths, cwd, planner.exclude));
+  // --shard: only this shard's add-ons (shard.ts), and the errors it owns; a --write locks only those add-ons,
+  // so the shards of one batch can be written at once.
+  const mark = errors.length;
+  const { files, problems, sharded } = await session.lock(async () => {
+    errors.length = mark; // discovered again after waiting for another run's locks: its errors once
+    const discovered = await discover(options.paths, cwd, planner.exclude);
+    if (!options.shard) return { ...discovered, sharded: undefined };
+    const picked = takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) });
+    return { files: picked.files, problems: picked.problems, sharded: picked };
+  });
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -102,6 +114,7 @@ async function runOnce(options: RunOptions, session: WriteSession): Promise<RunR
     errors,
     unusedSuppressions: [],
     addons: addonSummaries(files, reports, cwd, (f) => planner.target(f)),
+    ...(sharded ? { shard: sharded.shard } : {}),
     summary: { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: 0 },
   };
   report.files.push(...created);

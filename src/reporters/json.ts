@@ -12,6 +12,7 @@ export function toJson(report: RunReport, mode: { write: boolean; check: boolean
     version: JSON_SCHEMA_VERSION,
     tool: { name: 'bgsafe', version: toolVersion },
     mode: mode.write ? 'write' : 'dry-run',
+    ...(report.shard ? { shard: report.shard } : {}),
     summary: report.summary,
     addons: report.addons,
     files: report.files.map((f) => ({
@@ -31,7 +32,8 @@ export function toJson(report: RunReport, mode: { write: boolean; check: boolean
         message: x.message,
         path: x.path,
         range: { start: x.startPos, end: x.endPos, startOffset: x.start, endOffset: x.end },
-        fix: x.fix ? { safety: x.fix.safety, description: x.fix.description } : null,
+        // edits and createFiles let `bgsafe merge --format sarif` give the fixes as a run's SARIF does.
+        fix: x.fix ? { safety: x.fix.safety, description: x.fix.description, edits: x.fix.edits.map((e) => ({ start: e.start, end: e.end, text: e.text })), ...(x.fix.createFiles ? { createFiles: x.fix.createFiles.map((c) => ({ path: c.path, text: c.text })) } : {}) } : null,
         fixStatus: x.fixStatus,
         applied: x.fixStatus === 'applied' && (mode.write ? f.written : true),
       })),
