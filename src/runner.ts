@@ -17,6 +17,10 @@ import type { FileError, Rule } from './types.js';
 import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
+import { analyseReviewed, type FixReviewer } from './interactive.js';
+import type { ProgressEvent } from './progress.js';
+import type { DecodedSource } from './read.js';
+import { stdinFile } from './stdin.js';
 
 export { displayPath } from './report.js';
 export type { AddonSummary, FileReport, RunReport } from './report.js';
@@ -45,6 +49,14 @@ export interface RunOptions {
   targetBlender?: TargetRange;
   /** Threads for a large batch (default: the number of cores, at most 8); 1 runs everything here. */
   jobs?: number;
+  /** Called once before the first file's analysis and as each one arrives (progress.ts). */
+  onProgress?: (e: ProgressEvent) => void;
+  /** Review each pass's fixes before they are applied (--interactive, interactive.ts); every file is then
+   *  analysed in this thread, one after another. */
+  review?: FixReviewer;
+  /** --stdin-filename (stdin.ts): analyse this text as the file `paths[0]` (which need not exist); nothing
+   *  is written, whatever `write` says. */
+  stdin?: DecodedSource;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -56,10 +68,10 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   // Each run reads the add-ons as they are on disk now (an earlier --write may have changed them).
   clearAddonModels();
-  const write = options.write === true;
+  const write = options.write === true && !options.stdin;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
-  const { files, problems } = await discover(options.paths, cwd, planner.exclude);
+  const { files, problems } = options.stdin ? await stdinFile(options.paths[0], cwd) : await discover(options.paths, cwd, planner.exclude);
   for (const p of problems) errors.push({ path: p.path, kind: 'path', message: p.message });
   const plans = files.map((f) => planner.plan(f));
 
@@ -67,8 +79,12 @@ export async function run(options: RunOptions): Promise<RunReport> {
   // than the report is held; a changed file also keeps what writing it back needs.
   const reports: FileReport[] = new Array(plans.length);
   const writeBacks = new Map<number, WriteBack>();
+  const total = plans.filter((p) => 'rules' in p).length;
+  let done = 0;
+  options.onProgress?.({ done, total, addon: '' });
   const take = (index: number, a: FileAnalysis): void => {
     const { f, display } = plans[index];
+    options.onProgress?.({ done: ++done, total, addon: f.addon });
     reports[index] = fileReport(f, display, a);
     if (a.result?.changed && a.decoded) writeBacks.set(index, { encoding: { bom: a.decoded.bom, encoding: a.decoded.encoding }, mtimeMs: a.mtimeMs });
   };
@@ -106,6 +122,12 @@ async function analyse(plans: FilePlan[], options: RunOptions, take: (index: num
     target: p.target,
     zip: p.f.zip,
   });
+  if (options.review || options.stdin) {
+    const knownCodes = new Set(allRules.map((t) => t.code));
+    for (const { index, p } of work) take(index, await analyseReviewed(task(p), p.rules, knownCodes, { review: options.review, text: options.stdin }));
+    releaseReadCache();
+    return;
+  }
   const threads = Math.min(options.jobs ?? availableParallelism(), MAX_THREADS);
   if (!options.rules && threads > 1 && work.length >= PARALLEL_MIN_FILES) {
     const jobs: PoolJob[] = work.map(({ index, p }) => ({
