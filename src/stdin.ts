@@ -1,7 +1,8 @@
 // --stdin-filename PATH, for editors that pipe a buffer (as ruff's option of that name): the text comes
 // from stdin, and everything else from PATH as if `bgsafe PATH` were run: the add-on it belongs to, its
-// pyproject.toml ([tool.bgsafe]), the Blender versions it declares, the other files of the add-on (read
-// from disk as they are). PATH need not exist (an unsaved buffer). Nothing is ever written to disk: a dry
+// pyproject.toml ([tool.bgsafe]), the Blender versions the add-on declares and its other files, all read
+// from disk as they are there (a bl_info edited in the buffer only counts once saved). PATH need not exist
+// (an unsaved buffer). Nothing is ever written to disk: a dry
 // run prints the diff of the buffer (or --format text/json/sarif); --write prints the fixed buffer, whole,
 // to stdout (the buffer as it was when nothing changes), for the editor to put in its place.
 import { existsSync, realpathSync, statSync } from 'node:fs';
