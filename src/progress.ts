@@ -47,9 +47,10 @@ export function startProgress(wanted: boolean, stream: NodeJS.WriteStream = proc
   let last: ProgressEvent = { done: 0, total: 0, addon: '' };
   let spinner: Spinner | undefined;
   let lastDraw = 0;
-  // bgsafe handles SIGINT and SIGTERM itself (or leaves them to Node's default); the spinner only draws.
+  // While the line shows, SIGINT / SIGTERM stop it (the cursor shown again) and exit 130 / 143: files are
+  // only being read then (the line is gone before anything is written).
   const timer = setTimeout(() => {
-    spinner = yoctoSpinner({ text: progressText(last, Date.now() - started), stream, handleSignals: false }).start();
+    spinner = yoctoSpinner({ text: progressText(last, Date.now() - started), stream }).start();
   }, delayMs);
   timer.unref();
   return {

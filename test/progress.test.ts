@@ -48,6 +48,14 @@ describe('progress on a terminal', { skip: ptyAvailable() ? false : 'python3 wit
     assert.equal(r.stdout, plain.stdout);
   });
 
+  it('Ctrl-C (SIGINT) while it shows: the line cleared, the cursor shown again, exit 130, nothing written', () => {
+    const r = runOnPty(['--write', 'batch'], { cwd: dir, stdout: 'pipe', prompt: 'files/s', keys: ['SIGINT'] });
+    assert.equal(r.code, 130, r.tty);
+    assert.ok(r.tty.endsWith('\x1b[?25h\x1b[1G\x1b[0K'), JSON.stringify(r.tty.slice(-120)));
+    const after = spawnSync(process.execPath, [bin, '--check', '-q', 'batch'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(after.stdout, plain.stdout, 'every file as it was');
+  });
+
   it('not with --no-progress, --quiet or CI set', () => {
     for (const [args, env] of [
       [['--no-progress'], {}],

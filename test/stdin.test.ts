@@ -153,3 +153,13 @@ describe('--stdin-filename', () => {
     }
   });
 });
+
+describe('--help', () => {
+  it('documents --color, --progress / --no-progress, --interactive / -i and --stdin-filename', () => {
+    const r = bgsafe(['--help'], repoRoot);
+    assert.equal(r.code, 0);
+    for (const flag of [/--color +colour the diff and text output: auto .*always, never/s, /--progress +show files done \/ total, rate and add-on on stderr.*--no-progress/s, /-i, --interactive +review each fix on the terminal.*implies --write/s, /--stdin-filename +read the file to check from stdin, as if it were PATH/s]) {
+      assert.match(r.out, flag);
+    }
+  });
+});

@@ -5,7 +5,8 @@
 #                        "prompt": "regex", "keys": ["y", "n"], "timeout": 60}'
 #
 # stdin and stderr are the terminal; stdout too, or a pipe with "stdout": "pipe". Each key is typed once
-# the prompt has appeared one more time on the terminal (the first key after the first prompt, and so on).
+# the prompt has appeared one more time on the terminal (the first key after the first prompt, and so on);
+# a "key" such as "SIGINT" is sent as that signal to the command's process group instead.
 # Prints one JSON object: {"code": exit code (or -signal), "tty": what the terminal showed (CRLF as LF),
 # "stdout": what the pipe got ("" with "stdout": "pty"), "timedOut": bool}.
 import json
@@ -63,7 +64,10 @@ while fds:
             out += chunk
     if prompt is not None and sent < len(keys):
         if len(prompt.findall(tty.decode("utf-8", "replace"))) > sent:
-            os.write(master, keys[sent].encode())
+            if keys[sent].startswith("SIG"):  # a signal to the process group instead of a key
+                os.killpg(proc.pid, getattr(signal, keys[sent]))
+            else:
+                os.write(master, keys[sent].encode())
             sent += 1
     if proc.poll() is not None and not ready:
         # Exited: take what is left, then stop.
