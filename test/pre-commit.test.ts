@@ -132,21 +132,22 @@ describe('.pre-commit-hooks.yaml', () => {
   });
 
   it(
-    'pre-commit installs the hooks from this checkout and runs them',
-    { skip: hasPreCommit && process.env.BGSAFE_PRECOMMIT_E2E === '1' ? false : 'set BGSAFE_PRECOMMIT_E2E=1 with pre-commit installed (about two minutes)', timeout: 600_000 },
+    'pre-commit installs the hooks from this checkout (its HEAD) and runs them',
+    { skip: hasPreCommit && process.env.BGSAFE_PRECOMMIT_E2E === '1' ? false : 'set BGSAFE_PRECOMMIT_E2E=1 with pre-commit installed (two to four minutes)', timeout: 1_200_000 },
     () => {
       const dir = repo();
+      const rev = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
+      writeFileSync(path.join(dir, '.pre-commit-config.yaml'), `repos:\n  - repo: ${repoRoot}\n    rev: ${rev}\n    hooks:\n      - id: bgsafe\n      - id: bgsafe-fix\n`);
       const env = { ...process.env, PRE_COMMIT_HOME: mkdtempSync(path.join(tmpdir(), 'bgsafe-precommit-home-')) };
-      const check = spawnSync('pre-commit', ['try-repo', repoRoot, 'bgsafe', '--files', ...FILES], { cwd: dir, encoding: 'utf8', env });
-      assert.equal(check.status, 1, check.stdout + check.stderr);
-      assert.match(check.stdout, /bgsafe \(check\)\.+Failed/);
-      assert.match(check.stdout, /example_addon\/__init__\.py:22:10: BGS001/);
-      const fix = spawnSync('pre-commit', ['try-repo', repoRoot, 'bgsafe-fix', '--files', ...FILES], { cwd: dir, encoding: 'utf8', env });
-      assert.equal(fix.status, 1, fix.stdout + fix.stderr);
-      assert.match(fix.stdout, /files were modified by this hook/);
-      const again = spawnSync('pre-commit', ['try-repo', repoRoot, 'bgsafe', '--files', ...FILES], { cwd: dir, encoding: 'utf8', env });
+      const first = spawnSync('pre-commit', ['run', '--files', ...FILES], { cwd: dir, encoding: 'utf8', env });
+      assert.equal(first.status, 1, first.stdout + first.stderr);
+      assert.match(first.stdout, /bgsafe \(check\)\.+Failed/);
+      assert.match(first.stdout, /example_addon\/__init__\.py:22:10: BGS001/);
+      assert.match(first.stdout, /bgsafe \(fix\)\.+Failed\n- hook id: bgsafe-fix\n- files were modified by this hook/);
+      assert.match(readFileSync(path.join(dir, 'example_addon', '__init__.py'), 'utf8'), /if not bpy\.app\.background else None/);
+      const again = spawnSync('pre-commit', ['run', '--files', ...FILES], { cwd: dir, encoding: 'utf8', env });
       assert.equal(again.status, 0, again.stdout + again.stderr);
-      assert.match(again.stdout, /bgsafe \(check\)\.+Passed/);
+      assert.match(again.stdout, /bgsafe \(check\)\.+Passed\nbgsafe \(fix\)\.+Passed/);
     },
   );
 });
