@@ -17,6 +17,11 @@ import { parseShard, SHARD_RULE } from './shard.js';
 import type { CommandModule } from 'yargs';
 import { allRules, ruleByCode } from '../rules/index.js';
 import { parseTargetSpec, TargetSpecError, type TargetRange } from './versions.js';
+import { readFileSync } from 'node:fs';
+import { COLOR_MODES, colorEnabled, type ColorMode } from './color.js';
+import { progressWanted, startProgress } from './progress.js';
+import { TerminalReviewer } from './interactive.js';
+import { decodeStdin, fixedBuffer, uncreatedNote } from './stdin.js';
 
 const EPILOG = `Exit codes: 0 nothing to report (or a dry run / --write that went fine); 1 with --check, something would change or a finding was reported; 2 a usage error, a path that does not exist, or a file that could not be processed (every other file is still processed and reported).
 
@@ -34,6 +39,9 @@ Examples:
   bgsafe --format json addons/ > r.json one JSON report for a whole batch
   bgsafe --shard 2/3 -f json addons/    shard 2 of 3 of a batch, by add-on (for CI matrices)
   bgsafe merge r1.json r2.json r3.json  the shards' reports joined: the whole batch's summary
+  bgsafe -i my_addon/                   review each fix (y/n/a/q) and write the accepted ones
+  bgsafe --stdin-filename my_addon/ops.py < buf.py      diff of an editor's buffer
+  bgsafe -w -q --stdin-filename my_addon/ops.py < buf.py the fixed buffer on stdout (nothing written)
   bgsafe rules                          list the rules
   bgsafe explain BGS001                 one rule's documentation
   bgsafe verify my_addon/               run the add-on in real headless Blender (see bgsafe verify --help)
@@ -80,13 +88,28 @@ async function main(argv: string[]): Promise<number> {
           .option('config', { type: 'boolean', default: true, describe: 'read [tool.bgsafe] from pyproject.toml (--no-config to ignore it)' })
           .option('jobs', { alias: 'j', type: 'number', describe: 'threads for a large batch (default: the number of cores); 1 runs in one thread' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (errors are still printed)' })
-          .option('shard', { type: 'string', describe: SHARD_RULE }),
+          .option('shard', { type: 'string', describe: SHARD_RULE })
+          .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, coerce: (v: unknown) => (v === false ? 'never' : v === true ? 'always' : v), describe: 'colour the diff and text output: auto (when stdout is a terminal; FORCE_COLOR, NO_COLOR are honoured), always, never' })
+          .option('progress', { type: 'boolean', default: true, describe: 'show files done / total, rate and add-on on stderr while a batch runs (only on a terminal, after half a second; never with --quiet; --no-progress to turn off)' })
+          .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'review each fix on the terminal (its hunk, then y apply / n skip / a all of this rule / q quit) and write the accepted ones (implies --write); a skipped fix stays skipped in later passes' })
+          .option('stdin-filename', { type: 'string', describe: 'read the file to check from stdin, as if it were PATH (config, add-on and versions from PATH, which need not exist); prints its diff, or with --write the fixed text; writes nothing to disk' }),
       async (args) => {
         const format = args.format as Format;
         const paths = (args.paths as string[] | undefined) ?? [];
+        const interactive = args.interactive as boolean;
+        const stdinName = args['stdin-filename'] as string | undefined;
+        if (stdinName !== undefined && (paths.length > 0 || interactive)) throw new UsageError(`--stdin-filename takes no other paths${interactive ? ' and no --interactive' : ''}`);
+        if (stdinName !== undefined && (args.write as boolean) && format !== 'diff') throw new UsageError('--stdin-filename with --write prints the fixed text; --format is for the dry run (leave out --write)');
+        if (interactive && !(process.stdin.isTTY && process.stderr.isTTY)) throw new UsageError('--interactive needs a terminal: stdin and stderr must be a tty');
+        const stdin = stdinName === undefined ? undefined : decodeStdin(readFileSync(0));
+        const reviewer = interactive ? new TerminalReviewer(process.stdin, process.stderr, colorEnabled(args.color as ColorMode, process.stderr)) : undefined;
+        const progress = startProgress(stdin === undefined && progressWanted({ quiet: args.quiet as boolean, progress: args.progress as boolean, interactive }));
         const report = await run({
-          paths: paths.length > 0 ? paths : ['.'],
-          write: args.write as boolean,
+          paths: stdinName !== undefined ? [stdinName] : paths.length > 0 ? paths : ['.'],
+          write: (args.write as boolean) || interactive,
+          onProgress: (e) => progress.update(e),
+          review: reviewer,
+          stdin,
           select: list(args.select),
           ignore: list(args.ignore),
           unsafeFixes: args['unsafe-fixes'] as boolean | undefined,
@@ -97,13 +120,21 @@ async function main(argv: string[]): Promise<number> {
           allowDirty: args['allow-dirty'] as boolean,
           onWait: (m) => process.stderr.write(`bgsafe: ${m}\n`),
           shard: args.shard === undefined ? undefined : parseShard(String(args.shard)),
+        }).finally(() => {
+          progress.stop();
+          reviewer?.close();
         });
-        const mode = { write: args.write as boolean, check: args.check as boolean };
+        const mode = { write: (args.write as boolean) || interactive, check: args.check as boolean };
         const reporter = reporters[format];
-        process.stdout.write(reporter.stdout(report, { ...mode, toolVersion: VERSION, rules: allRules }));
-        if (reporter.summaryToStderr) {
+        const color = colorEnabled(args.color as ColorMode, process.stdout);
+        // --stdin-filename --write: the fixed buffer is the output (and nothing was written to disk).
+        if (stdin && mode.write) process.stdout.write(fixedBuffer(report, stdin));
+        else process.stdout.write(reporter.stdout(report, { ...mode, write: mode.write && !stdin, toolVersion: VERSION, rules: allRules, color }));
+        if (reviewer && !args.quiet) process.stderr.write(`review: ${reviewer.applied} fix${reviewer.applied === 1 ? '' : 'es'} accepted, ${reviewer.skipped} skipped\n`);
+        if (stdin && mode.write) process.stderr.write(uncreatedNote(report, stdinName!));
+        if (reporter.summaryToStderr || (stdin && mode.write)) {
           // --quiet drops the summary, never the errors: they are the reason for exit code 2.
-          if (!args.quiet) process.stderr.write(formatSummary(report, { write: mode.write, format }));
+          if (!args.quiet) process.stderr.write(formatSummary(report, { write: mode.write && !stdin, format }));
           else for (const e of report.errors) process.stderr.write(`${errorLine(e)}\n`);
         }
         if (report.errors.length > 0) exit = 2;

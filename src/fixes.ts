@@ -123,12 +123,44 @@ function fixPass(c: PassContext, source: string, chosen: Finding[], banned: Set<
   return { next, fixed, current: next === source ? null : findingsOf(c, next, nextTree) };
 }
 
+/** What the fix loop offers before a pass: the fixes it is about to apply to `source` (the text as the passes
+ *  before left it). A caller may answer `steps.next(accepted)` with the ones to apply (--interactive);
+ *  no answer applies them all. */
+export interface PassOffer {
+  source: string;
+  fixes: Finding[];
+}
+
+/**
+ * A fix declined in review is known across passes by its rule, its message id and where its finding
+ * starts, that offset carried through the edits of every pass applied since (an edit before it moves it;
+ * one that rewrites the spot loses it, and the fix counts as new). A later pass's finding that matches is
+ * not offered again: a skipped fix stays skipped.
+ */
+interface Declined {
+  code: string;
+  messageId: string;
+  start: number | undefined;
+}
+
+/** Where `offset` of a text is once `edits` (one pass's, not overlapping) are applied; undefined when an
+ *  edit rewrites it. An insertion at the offset itself lands before it. */
+export function carryOffset(offset: number, edits: Edit[]): number | undefined {
+  let delta = 0;
+  for (const e of edits) {
+    if (e.end <= offset && (e.start < offset || e.start === e.end)) delta += e.text.length - (e.end - e.start);
+    else if (e.start <= offset && offset < e.end) return undefined;
+  }
+  return offset + delta;
+}
+
 /**
  * processSource as steps: it pauses before each pass of the fix loop, where no tree of the file is held any
  * more, so that a caller that can wait (analyse.ts) lets the trees of the passes before be freed (see
  * reclaim.ts) before the next parse: a big file that changes would otherwise hold several trees at once.
+ * Each pause offers the pass's fixes (PassOffer), which the caller may narrow.
  */
-export function* fixSteps(path: string, input: string, options: ProcessOptions): Generator<void, SourceResult, void> {
+export function* fixSteps(path: string, input: string, options: ProcessOptions): Generator<PassOffer, SourceResult, Finding[] | undefined> {
   const errors: FileError[] = [];
   const enabledCodes = new Set(options.rules.map((t) => t.code));
   const relevant = relevantRules(options.rules, input);
@@ -193,28 +225,48 @@ export function* fixSteps(path: string, input: string, options: ProcessOptions):
   const noteCreations = (fixed: Finding[]): void => {
     for (const f of fixed) for (const c of f.fix!.createFiles ?? []) if (!creations.has(c.path)) creations.set(c.path, c.text);
   };
+  // Review: the fixes declined so far, and the first pass's findings with where they start in `source`.
+  const declined: Declined[] = [];
+  const tracked = reported.map((f) => ({ f, start: f.start as number | undefined }));
+  const isDeclined = (f: Finding): boolean => declined.some((d) => d.code === f.code && d.messageId === f.messageId && d.start === f.start);
+  const offered = (f: Finding): boolean => enabledFix(f) && !banned.has(f.code) && !isDeclined(f);
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     result.passes = pass;
-    const candidates = current.filter((f) => enabledFix(f) && !banned.has(f.code) && fixIsWellFormed(f.fix!.edits));
-    if (candidates.length === 0) {
+    let chosen: Finding[] = [];
+    // Choose again when review declines every fix chosen: the fixes they kept waiting may go now.
+    while (chosen.length === 0) {
+      const candidates = current.filter((f) => offered(f) && fixIsWellFormed(f.fix!.edits));
+      if (candidates.length === 0) break;
+      // Keep fixes whose extents do not touch an extent already taken; the rest wait for the next pass.
+      const taken: Array<[number, number]> = [];
+      for (const f of candidates) {
+        const [s, e] = extent(f.fix!.edits);
+        if (taken.some(([ts, te]) => s <= te && ts <= e)) continue;
+        taken.push([s, e]);
+        chosen.push(f);
+      }
+      const accepted = yield { source, fixes: chosen };
+      if (!accepted) break;
+      const keep = new Set(accepted);
+      for (const f of chosen) {
+        if (keep.has(f)) continue;
+        declined.push({ code: f.code, messageId: f.messageId, start: f.start });
+        for (const t of tracked) if (t.f.code === f.code && t.f.messageId === f.messageId && t.start === f.start) t.f.fixStatus = 'skipped';
+      }
+      chosen = chosen.filter((f) => keep.has(f));
+    }
+    if (chosen.length === 0) {
       converged = true;
       break;
     }
-    // Keep fixes whose extents do not touch an extent already taken; the rest wait for the next pass.
-    const taken: Array<[number, number]> = [];
-    const chosen: Finding[] = [];
-    for (const f of candidates) {
-      const [s, e] = extent(f.fix!.edits);
-      if (taken.some(([ts, te]) => s <= te && ts <= e)) continue;
-      taken.push([s, e]);
-      chosen.push(f);
-    }
-    yield;
     const done = fixPass(c, source, chosen, banned);
     if (!done) {
       source = input;
       break;
     }
+    const passEdits = done.fixed.flatMap((f) => f.fix!.edits);
+    for (const d of declined) d.start = d.start === undefined ? undefined : carryOffset(d.start, passEdits);
+    for (const t of tracked) t.start = t.start === undefined ? undefined : carryOffset(t.start, passEdits);
     applied += done.fixed.length;
     noteCreations(done.fixed);
     if (!done.current) {
@@ -224,7 +276,7 @@ export function* fixSteps(path: string, input: string, options: ProcessOptions):
     source = done.next;
     current = done.current;
   }
-  if (!converged && source !== input && !current.some((f) => enabledFix(f) && !banned.has(f.code))) converged = true;
+  if (!converged && source !== input && !current.some(offered)) converged = true;
   if (!converged && source !== input) {
     errors.push({
       path,

@@ -19,6 +19,10 @@ import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
 import { takeShard, type Shard } from './shard.js';
+import { analyseReviewed, type FixReviewer } from './interactive.js';
+import type { ProgressEvent } from './progress.js';
+import type { DecodedSource } from './read.js';
+import { stdinFile } from './stdin.js';
 
 export { displayPath } from './report.js';
 export type { AddonSummary, FileReport, RunReport } from './report.js';
@@ -53,6 +57,14 @@ export interface RunOptions {
   onWait?: (message: string) => void;
   /** `--shard 2/3`: only the add-ons of this shard (src/shard.ts says which); the report says which shard. */
   shard?: Shard;
+  /** Called once before the first file's analysis and as each one arrives (progress.ts). */
+  onProgress?: (e: ProgressEvent) => void;
+  /** Review each pass's fixes before they are applied (--interactive, interactive.ts); every file is then
+   *  analysed in this thread, one after another. */
+  review?: FixReviewer;
+  /** --stdin-filename (stdin.ts): analyse this text as the file `paths[0]` (which need not exist); nothing
+   *  is written, whatever `write` says. */
+  stdin?: DecodedSource;
 }
 
 /** Threads at most: beyond this, a batch of add-ons gains little and every thread costs its own heap. */
@@ -62,7 +74,7 @@ const PER_FILE_BYTES = 2048;
 
 export async function run(options: RunOptions): Promise<RunReport> {
   // With write: one --write run at a time per add-on, and SIGINT / SIGTERM handled (write-lock.ts).
-  const session = openWriteSession(options.write === true, path.resolve(options.cwd ?? process.cwd()), options.onWait);
+  const session = openWriteSession(options.write === true && !options.stdin, path.resolve(options.cwd ?? process.cwd()), options.onWait);
   try {
     return await runOnce(options, session);
   } finally {
@@ -74,7 +86,7 @@ async function runOnce(options: RunOptions, session: WriteSession): Promise<RunR
   const cwd = path.resolve(options.cwd ?? process.cwd());
   // Each run reads the add-ons as they are on disk now (an earlier --write may have changed them).
   clearAddonModels();
-  const write = options.write === true;
+  const write = options.write === true && !options.stdin;
   const errors: FileError[] = [];
   const planner = makePlanner(options, options.rules ?? allRules, cwd, errors);
   // --shard: only this shard's add-ons (shard.ts), and the errors it owns; a --write locks only those add-ons,
@@ -82,7 +94,7 @@ async function runOnce(options: RunOptions, session: WriteSession): Promise<RunR
   const mark = errors.length;
   const { files, problems, sharded } = await session.lock(async () => {
     errors.length = mark; // discovered again after waiting for another run's locks: its errors once
-    const discovered = await discover(options.paths, cwd, planner.exclude);
+    const discovered = options.stdin ? await stdinFile(options.paths[0], cwd) : await discover(options.paths, cwd, planner.exclude);
     if (!options.shard) return { ...discovered, sharded: undefined };
     const picked = takeShard(discovered, options.shard, { paths: options.paths, cwd, errors, visit: (f) => planner.plan(f) });
     return { files: picked.files, problems: picked.problems, sharded: picked };
@@ -94,8 +106,12 @@ async function runOnce(options: RunOptions, session: WriteSession): Promise<RunR
   // than the report is held; a changed file also keeps what writing it back needs.
   const reports: FileReport[] = new Array(plans.length);
   const writeBacks = new Map<number, WriteBack>();
+  const total = plans.filter((p) => 'rules' in p).length;
+  let done = 0;
+  options.onProgress?.({ done, total, addon: '' });
   const take = (index: number, a: FileAnalysis): void => {
     const { f, display } = plans[index];
+    options.onProgress?.({ done: ++done, total, addon: f.addon });
     reports[index] = fileReport(f, display, a);
     if (a.result?.changed && a.decoded) writeBacks.set(index, { encoding: { bom: a.decoded.bom, encoding: a.decoded.encoding }, mtimeMs: a.mtimeMs });
   };
@@ -134,6 +150,12 @@ async function analyse(plans: FilePlan[], options: RunOptions, take: (index: num
     target: p.target,
     zip: p.f.zip,
   });
+  if (options.review || options.stdin) {
+    const knownCodes = new Set(allRules.map((t) => t.code));
+    for (const { index, p } of work) take(index, await analyseReviewed(task(p), p.rules, knownCodes, { review: options.review, text: options.stdin }));
+    releaseReadCache();
+    return;
+  }
   const threads = Math.min(options.jobs ?? availableParallelism(), MAX_THREADS);
   if (!options.rules && threads > 1 && work.length >= PARALLEL_MIN_FILES) {
     const jobs: PoolJob[] = work.map(({ index, p }) => ({

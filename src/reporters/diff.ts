@@ -3,6 +3,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { FileReport, RunReport } from '../runner.js';
 import type { Reporter } from './reporter.js';
+import { colorPatch, colors } from '../color.js';
 
 /** A unified diff of one file with a/ b/ headers, as `git apply` and `patch -p1` take it. */
 export function fileDiff(f: FileReport): string {
@@ -14,13 +15,15 @@ export function fileDiff(f: FileReport): string {
   return patch.endsWith('\n') ? patch : `${patch}\n`;
 }
 
-export function formatDiff(report: RunReport): string {
-  return report.files.map(fileDiff).join('');
+/** Every changed file's diff; with color, coloured as `git diff` colours it (src/color.ts). */
+export function formatDiff(report: RunReport, color = false): string {
+  const c = colors(color);
+  return report.files.map((f) => colorPatch(fileDiff(f), c)).join('');
 }
 
 export const diffReporter: Reporter = {
   // After --write the changes are already on disk: a diff then would only be applied twice by a
   // `bgsafe --write | git apply` pipeline, so nothing is printed and the summary says what was written.
-  stdout: (report, { write }) => (write ? '' : formatDiff(report)),
+  stdout: (report, { write, color }) => (write ? '' : formatDiff(report, color === true)),
   summaryToStderr: true,
 };

@@ -14,6 +14,8 @@ export interface ReportContext {
   toolVersion: string;
   /** The rule catalogue: SARIF lists every rule and points each result at one by index. */
   rules: Rule[];
+  /** Colour for a terminal (--color, src/color.ts); the diff and text formats use it, the others ignore it. */
+  color?: boolean;
 }
 
 export interface Reporter {
