@@ -202,6 +202,19 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
+def die_with_launcher():
+    """In Blender's process before it starts (Linux): SIGTERM it when this launcher dies, even by SIGKILL, so
+    that no Blender is left serving after its launcher is gone. Elsewhere, or without libc, nothing."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except Exception:
+        pass
+
+
 def main(argv=None):
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     launched = time.monotonic()
@@ -248,7 +261,7 @@ def main(argv=None):
 
     command = [blender, "--background", "--factory-startup", "--python-exit-code", "1", "--python", SERVICE_SCRIPT]
     try:
-        blender_process = subprocess.Popen(command, env=env)
+        blender_process = subprocess.Popen(command, env=env, preexec_fn=die_with_launcher)
     except OSError as e:
         sys.stderr.write("%s: cannot start %s: %s\n" % (NAME, blender, e))
         shutil.rmtree(root, ignore_errors=True)
@@ -256,6 +269,7 @@ def main(argv=None):
 
     ready = False
     wrote_ready_file = False
+    asked_to_stop = [False]
     try:
         while blender_process.poll() is None:
             # Pass signals on once Blender's service script can handle them (or when waiting is pointless).
@@ -263,6 +277,7 @@ def main(argv=None):
                 if wrote_ready_file:
                     remove_quietly(ready_file)  # stopping: no longer ready
                     wrote_ready_file = False
+                asked_to_stop[0] = True
                 blender_process.send_signal(pending.pop(0))
             if not ready and not pending and os.path.exists(started_file):
                 ready = True
@@ -290,6 +305,16 @@ def main(argv=None):
             remove_quietly(ready_file)
         shutil.rmtree(root, ignore_errors=True)
     code = blender_process.returncode
+    if code < 0 and not asked_to_stop[0]:
+        # Killed from outside (the OOM killer, `kill -9`): say so; its unregister() did not run.
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "signal %d" % -code
+        sys.stderr.write(
+            "service: Blender (pid %d) was killed by %s while running %s; the add-on's unregister() did not run\n"
+            % (blender_process.pid, name, ADDON_MODULE)
+        )
     if not ready:
         sys.stderr.write("service: %s stopped before it was ready (Blender's exit code %s)\n" % (ADDON_MODULE, code))
     # Killed by a signal: exit as a shell reports it (128 + the signal's number).

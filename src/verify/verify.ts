@@ -304,7 +304,11 @@ function interpret(src: AddonSource, c: VerifyCase, dirs: CaseDirs, r: RunResult
     const frames = crashLog ? parseCrashLog(crashLog) : [];
     const own = ownFrame(frames, dirs.installed);
     const lastError = parseTracebacks(started ? afterMarker : beforeMarker).pop();
-    const how = r.signal ? `crashed (${r.signal})` : r.code !== 0 ? `exited with code ${r.code}` : 'exited before the checks finished';
+    // SIGKILL is never Blender's own doing (bgsafe kills only on --timeout, reported as a hang above): the
+    // OOM killer, a farm's supervisor or a user killed it, and the add-on may be fine; say so, not "crashed".
+    const how = r.signal === 'SIGKILL'
+      ? 'was killed from outside (SIGKILL: the kernel\'s out-of-memory killer, a supervisor or a user; not a crash of its own, run again to judge the add-on)'
+      : r.signal ? `crashed (${r.signal})` : r.code !== 0 ? `exited with code ${r.code}` : 'exited before the checks finished';
     out.failures.push({
       case: c,
       step,
