@@ -1,4 +1,5 @@
 // From the paths a user names to the Python files to process, each tagged with the add-on it belongs to.
+import { packageRootOf } from './syntax/package.js';
 import { promises as fs, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
@@ -106,11 +107,14 @@ export async function discover(
         }
         continue;
       }
-      const isInit = path.basename(real) === '__init__.py';
+      // A module of a package (what pre-commit and editors pass) belongs to the add-on around it: the topmost
+      // package folder, whose __init__.py and manifest declare the Blender versions. A module on its own is
+      // its own add-on.
+      const pkg = packageRootOf(real);
       add({
         absPath: real,
-        addon: isInit ? path.basename(path.dirname(real)) : path.basename(real).replace(/\.py$/, ''),
-        addonRoot: isInit ? path.dirname(real) : real,
+        addon: pkg ? path.basename(pkg) : path.basename(real).replace(/\.py$/, ''),
+        addonRoot: pkg ?? real,
       });
       continue;
     }
@@ -121,9 +125,11 @@ export async function discover(
     const found: string[] = [];
     await walk(real, found, exclude);
     const isPackage = existsSync(path.join(real, '__init__.py'));
+    // A subpackage named (`my_addon/ops/`) belongs to the add-on around it, as a module named does.
+    const pkg = isPackage ? packageRootOf(path.join(real, '__init__.py')) ?? real : null;
     for (const f of found) {
-      if (isPackage) {
-        add({ absPath: f, addon: path.basename(real), addonRoot: real });
+      if (pkg) {
+        add({ absPath: f, addon: path.basename(pkg), addonRoot: pkg });
       } else {
         const first = path.relative(real, f).split(path.sep)[0];
         const root = path.join(real, first);

@@ -29,3 +29,27 @@ describe('run()', () => {
     );
   });
 });
+
+describe('a module or subpackage named alone belongs to the add-on around it', () => {
+  it('takes the package as its add-on, and the versions its __init__.py declares (what pre-commit passes)', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const nodePath = await import('node:path');
+    const root = mkdtempSync(nodePath.join(tmpdir(), 'bgsafe-module-alone-'));
+    try {
+      mkdirSync(nodePath.join(root, 'relay', 'ops'), { recursive: true });
+      writeFileSync(nodePath.join(root, 'relay', '__init__.py'), 'bl_info = {"name": "Relay", "blender": (3, 4, 0)}\n');
+      writeFileSync(nodePath.join(root, 'relay', 'ops', '__init__.py'), '');
+      writeFileSync(nodePath.join(root, 'relay', 'ops', 'send.py'), 'import bpy\n');
+      writeFileSync(nodePath.join(root, 'loose.py'), 'import bpy\n');
+      for (const named of ['relay/ops/send.py', 'relay/ops', 'relay/ops/__init__.py']) {
+        const r = await run({ paths: [named], cwd: root, config: false });
+        assert.deepEqual(r.addons.map((a) => [a.name, a.root, a.targetBlender.min, a.targetBlender.source]), [['relay', 'relay', '3.4', 'bl_info']], named);
+      }
+      const loose = await run({ paths: ['loose.py'], cwd: root, config: false });
+      assert.deepEqual(loose.addons.map((a) => a.name), ['loose']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
