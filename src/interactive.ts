@@ -4,47 +4,13 @@
 // the accepted ones; a skipped fix is not offered again in a later pass (see Declined in fixes.ts for how a
 // fix is known across passes). Only accepted fixes are written; Ctrl-C or Ctrl-D stops with nothing written.
 //
-// The same driver (analyseReviewed) also analyses a text that is not read from disk (--stdin-filename).
+// The review runs in analyseFile (analyse.ts), which asks a FixReviewer before each pass.
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { fixSteps } from './fixes.js';
-import { readTask, type DecodedSource } from './read.js';
-import { reclaimTrees } from './reclaim.js';
+import type { FixReviewer } from './analyse.js';
 import { applyEdits } from './syntax/edits.js';
 import { lineStarts, positionOf } from './syntax/source.js';
 import { colorPatch, colors, type Colors } from './color.js';
-import type { FileAnalysis, FileTask } from './protocol.js';
-import type { Finding, Rule } from './types.js';
-
-/** Decides which of one pass's fixes to apply. */
-export interface FixReviewer {
-  review(path: string, source: string, fixes: Finding[]): Promise<Finding[]>;
-}
-
-/**
- * One file through the fix loop in this thread, as analyseFile does, except that each pass's fixes go past
- * `review` first (when given), and that `text`, when given, is analysed instead of the file on disk.
- */
-export async function analyseReviewed(task: FileTask, rules: Rule[], knownCodes: Set<string>, how: { review?: FixReviewer; text?: DecodedSource }): Promise<FileAnalysis> {
-  let analysis: FileAnalysis;
-  if (how.text !== undefined) analysis = { decoded: { ...how.text } };
-  else {
-    const read = await readTask(task);
-    if ('readError' in read) return read;
-    analysis = read;
-  }
-  const decoded = analysis.decoded!;
-  const steps = fixSteps(task.display, decoded.text, { rules, unsafeFixes: task.unsafe, knownCodes, absPath: task.absPath, target: task.target });
-  let step = steps.next();
-  while (!step.done) {
-    await reclaimTrees();
-    const answer = how.review && step.value.fixes.length > 0 ? await how.review.review(task.display, step.value.source, step.value.fixes) : undefined;
-    step = steps.next(answer);
-  }
-  const result = step.value;
-  await reclaimTrees();
-  if (!result.changed) result.output = '';
-  return { ...analysis, result };
-}
+import type { Finding } from './types.js';
 
 export type Answer = 'apply' | 'skip' | 'all' | 'quit';
 

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { analyseFile } from './analyse.js';
+import { analyseFile, type FixReviewer } from './analyse.js';
 import { discover } from './discover.js';
 import { makePlanner, type FilePlan, type RulesPlan } from './plan.js';
 import { analyseInWorkers, PARALLEL_MIN_FILES, type PoolJob } from './pool.js';
@@ -19,7 +19,7 @@ import { allRules } from '../rules/index.js';
 import type { TargetRange } from './versions.js';
 import { clearAddonModels } from './model/addon.js';
 import { takeShard, type Shard } from './shard.js';
-import { analyseReviewed, type FixReviewer } from './interactive.js';
+
 import type { ProgressEvent } from './progress.js';
 import type { DecodedSource } from './read.js';
 import { stdinFile } from './stdin.js';
@@ -152,7 +152,7 @@ async function analyse(plans: FilePlan[], options: RunOptions, take: (index: num
   });
   if (options.review || options.stdin) {
     const knownCodes = new Set(allRules.map((t) => t.code));
-    for (const { index, p } of work) take(index, await analyseReviewed(task(p), p.rules, knownCodes, { review: options.review, text: options.stdin }));
+    for (const { index, p } of work) take(index, await analyseFile(task(p), p.rules, knownCodes, { review: options.review, text: options.stdin }));
     releaseReadCache();
     return;
   }
