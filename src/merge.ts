@@ -20,7 +20,7 @@ import { JSON_SCHEMA_VERSION } from './reporters/json.js';
 import { reporters } from './reporters/index.js';
 import { formatSummary } from './reporters/summary.js';
 import { errorLine } from './reporters/text.js';
-import type { AddonSummary, FileReport, RunReport } from './report.js';
+import { countSummary, type AddonSummary, type FileReport, type RunReport } from './report.js';
 import { checkSchema, type Schema } from './schema-check.js';
 import type { FileError, ReportedFinding } from './types.js';
 import { packageRoot } from './version.js';
@@ -190,22 +190,7 @@ export function mergeReports(inputs: JsonReport[], names: string[] = inputs.map(
   const errors = inFileOrder(gather((r) => r.errors));
 
   const write = first.mode === 'write';
-  const summary: RunReport['summary'] = { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors: errors.length };
-  for (const f of files) {
-    if (f.written) summary.filesWritten++;
-    if (f.created) {
-      summary.filesCreated++;
-      continue;
-    }
-    summary.filesScanned++;
-    if (f.changed) summary.filesChanged++;
-    // With --write, the fixes that reached the disk (as the run counts them).
-    if (!write || f.written) summary.fixesApplied += f.fixesApplied;
-  }
-  for (const x of findings) {
-    summary.findings++;
-    summary.findingsByRule[x.code] = (summary.findingsByRule[x.code] ?? 0) + 1;
-  }
+  const summary = countSummary(files, findings, errors.length, write);
   // The key order of `bgsafe --format json`; a merged report has no shard: it is the whole batch.
   return { version: first.version, tool: first.tool, mode: first.mode, summary, addons, files, findings, unusedSuppressions, errors };
 }

@@ -134,21 +134,37 @@ export function addTotals(report: RunReport, write: boolean): void {
     report.errors.push(...fr.errors);
     report.unusedSuppressions.push(...fr.unusedSuppressions);
     if (fr.created) {
-      report.summary.filesCreated++;
-      if (fr.written) report.summary.filesWritten++;
       const a = report.addons.find((x) => x.name === fr.addon);
       if (a) a.changed++;
-      continue;
-    }
-    report.summary.filesScanned++;
-    if (fr.changed) report.summary.filesChanged++;
-    if (fr.written) report.summary.filesWritten++;
-    // With write, count the fixes that reached the disk.
-    if (!write || fr.written) report.summary.fixesApplied += fr.fixesApplied;
-    for (const finding of fr.findings) {
-      report.summary.findings++;
-      report.summary.findingsByRule[finding.code] = (report.summary.findingsByRule[finding.code] ?? 0) + 1;
     }
   }
-  report.summary.errors = report.errors.length;
+  report.summary = countSummary(report.files, report.files.flatMap((fr) => fr.findings), report.errors.length, write);
+}
+
+/**
+ * A run's summary from its files and findings (in report order, which sets findingsByRule's key order): the
+ * run's own, and `bgsafe merge`'s over the joined reports. With write, only the fixes that reached the disk.
+ */
+export function countSummary(
+  files: Array<{ created: boolean; changed: boolean; written: boolean; fixesApplied: number }>,
+  findings: Array<{ code: string }>,
+  errors: number,
+  write: boolean,
+): RunReport['summary'] {
+  const summary: RunReport['summary'] = { filesScanned: 0, filesChanged: 0, filesCreated: 0, filesWritten: 0, fixesApplied: 0, findings: 0, findingsByRule: {}, errors };
+  for (const f of files) {
+    if (f.written) summary.filesWritten++;
+    if (f.created) {
+      summary.filesCreated++;
+      continue;
+    }
+    summary.filesScanned++;
+    if (f.changed) summary.filesChanged++;
+    if (!write || f.written) summary.fixesApplied += f.fixesApplied;
+  }
+  for (const x of findings) {
+    summary.findings++;
+    summary.findingsByRule[x.code] = (summary.findingsByRule[x.code] ?? 0) + 1;
+  }
+  return summary;
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../version.js';
-import { packageRootOf } from './package.js';
+import { packageRootOf, readText } from './package.js';
 import { lineEndOf, lineStartOf } from './source.js';
 import type { Edit, SyntaxNode, RuleContext } from '../types.js';
 
@@ -72,7 +72,7 @@ export function runtimePlacement(file: string, source?: string): RuntimePlacemen
   let exists = false;
   // A package whose __init__ carries the runtime embedded (a single-file add-on made a package since):
   // `from . import bgsafe_runtime` finds it there.
-  if (embeddedRuntimeRange(readTextOrEmpty(path.join(dir, '__init__.py')))) exists = true;
+  if (embeddedRuntimeRange(readText(path.join(dir, '__init__.py')) ?? '')) exists = true;
   else if (existsSync(runtime)) {
     let text = '';
     try {
@@ -91,14 +91,6 @@ export function runtimePlacement(file: string, source?: string): RuntimePlacemen
     packageDir: dir,
     exists,
   };
-}
-
-function readTextOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /**
