@@ -150,6 +150,27 @@ function refreshExtra(extra: Buffer, unix: number): Buffer {
   return Buffer.concat(parts);
 }
 
+/** What a local header (from byte 6) and a central record (from byte 8) hold alike, in the same order. */
+interface EntryFields {
+  flags: number;
+  method: number;
+  time: number;
+  date: number;
+  crc: number;
+  compressed: number;
+  size: number;
+}
+
+function writeEntryFields(b: Buffer, at: number, f: EntryFields): void {
+  b.writeUInt16LE(f.flags, at);
+  b.writeUInt16LE(f.method, at + 2);
+  b.writeUInt16LE(f.time, at + 4);
+  b.writeUInt16LE(f.date, at + 6);
+  b.writeUInt32LE(f.crc, at + 8);
+  b.writeUInt32LE(f.compressed, at + 12);
+  b.writeUInt32LE(f.size, at + 16);
+}
+
 function compress(method: number, data: Buffer): { method: number; bytes: Buffer } {
   if (method === 0) return { method: 0, bytes: data };
   return { method: 8, bytes: deflateRawSync(data) };
@@ -195,16 +216,11 @@ export function rewriteZip(buf: Buffer, changes: Map<string, Buffer>, additions:
     const crc = crc32(data);
     const flags = e.flags & ~0x8 & ~0x6; // no data descriptor; the deflate-level bits no longer say anything
     const needed = Math.max(buf.readUInt16LE(h + 4), method === 8 ? 20 : 10);
+    const fields: EntryFields = { flags, method, time, date, crc, compressed: bytes.length, size: data.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL, 0);
     local.writeUInt16LE(needed, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(bytes.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    writeEntryFields(local, 6, fields);
     local.writeUInt16LE(nameLen, 26);
     local.writeUInt16LE(localExtra.length, 28);
     push(Buffer.concat([local, buf.subarray(h + 30, h + 30 + nameLen), localExtra, bytes]));
@@ -214,13 +230,7 @@ export function rewriteZip(buf: Buffer, changes: Map<string, Buffer>, additions:
     const centralExtra = refreshExtra(c.subarray(46 + cNameLen, 46 + cNameLen + cExtraLen), unix);
     const head = Buffer.from(c.subarray(0, 46));
     head.writeUInt16LE(Math.max(c.readUInt16LE(6), needed), 6);
-    head.writeUInt16LE(flags, 8);
-    head.writeUInt16LE(method, 10);
-    head.writeUInt16LE(time, 12);
-    head.writeUInt16LE(date, 14);
-    head.writeUInt32LE(crc, 16);
-    head.writeUInt32LE(bytes.length, 20);
-    head.writeUInt32LE(data.length, 24);
+    writeEntryFields(head, 8, fields);
     head.writeUInt16LE(centralExtra.length, 30);
     head.writeUInt32LE(offset, 42);
     centrals.set(e, Buffer.concat([head, c.subarray(46, 46 + cNameLen), centralExtra, c.subarray(46 + cNameLen + cExtraLen)]));
@@ -233,29 +243,18 @@ export function rewriteZip(buf: Buffer, changes: Map<string, Buffer>, additions:
     const flags = /[^\x00-\x7f]/.test(a.name) ? 0x800 : 0;
     const { bytes } = compress(8, a.data);
     const crc = crc32(a.data);
+    const fields: EntryFields = { flags, method: 8, time, date, crc, compressed: bytes.length, size: a.data.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(bytes.length, 18);
-    local.writeUInt32LE(a.data.length, 22);
+    writeEntryFields(local, 6, fields);
     local.writeUInt16LE(nameBytes.length, 26);
     push(Buffer.concat([local, nameBytes, bytes]));
     const c = Buffer.alloc(46);
     c.writeUInt32LE(CENTRAL, 0);
     c.writeUInt16LE(like ? like.central.readUInt16LE(4) : (3 << 8) | 20, 4); // made by: as its sibling, else Unix
     c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(flags, 8);
-    c.writeUInt16LE(8, 10);
-    c.writeUInt16LE(time, 12);
-    c.writeUInt16LE(date, 14);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(bytes.length, 20);
-    c.writeUInt32LE(a.data.length, 24);
+    writeEntryFields(c, 8, fields);
     c.writeUInt16LE(nameBytes.length, 28);
     c.writeUInt16LE(like ? like.central.readUInt16LE(36) : 0, 36);
     c.writeUInt32LE(like ? like.central.readUInt32LE(38) : ((0o100644 << 16) >>> 0), 38);
