@@ -60,10 +60,6 @@ def runtimes():
     ]
 
 
-def stop_requested():
-    return bool(stop) or any(runtime.stop_requested() for runtime in runtimes())
-
-
 def print_errors(errors):
     import traceback
 
@@ -158,18 +154,17 @@ if os.environ.get("BGSAFE_SERVICE_STARTED_FILE"):
     os.replace(path + ".tmp", path)
 print("service: %s is running (stop it with SIGTERM or Ctrl+C)" % ADDON, flush=True)
 
-while not stop_requested():
+while True:
     # One round: every due timer callback runs once; the asyncio loop of run_coroutine() takes one step
     # (it is itself a callback on the pump). pump() returns the seconds until its next callback is due.
-    waits = [wait for wait in (runtime.pump() for runtime in runtimes()) if wait is not None]
+    loaded = runtimes()  # once a round: an add-on enabled by a callback joins at the next
+    if stop or any(runtime.stop_requested() for runtime in loaded):
+        break
+    waits = [wait for wait in (runtime.pump() for runtime in loaded) if wait is not None]
     # Sleep until the next callback is due, at most SLEEP; a runtime's wait() (version 2) wakes at once when
     # another thread schedules work, so a client thread waiting for its answer is not kept waiting 10 ms.
     pause = max(0.001, min([SLEEP] + waits))
-    waiter = next((runtime.wait for runtime in runtimes() if hasattr(runtime, "wait")), None)
-    if waiter is not None:
-        waiter(pause)
-    else:
-        time.sleep(pause)
+    next((runtime.wait for runtime in loaded if hasattr(runtime, "wait")), time.sleep)(pause)
 
 print("service: stopping %s" % ADDON, flush=True)
 shut_down(errors)
