@@ -11,11 +11,11 @@ import { serviceStartsIn, type ServiceStart } from '../../src/syntax/service-sta
 import { guardReturns, guardShape, isBackgroundFlag, messageText, removeGuard, stillTrue } from './guard.js';
 import { protectsHeadlessImpossible } from './work.js';
 import { runtimeAccess } from '../../src/syntax/timers-never-fire-runtime.js';
+import { importedAs } from '../../src/model/module.js';
 
 /** An `if` that is a function's own statement: the guards this rule looks at. */
 const GUARD_QUERY = '(function_definition body: (block (if_statement condition: (_) @condition) @guard)) @fn';
 /** `from bpy import app` (also `as a`). */
-const APP_IMPORT_QUERY = '(import_from_statement module_name: (dotted_name) @module) @import';
 
 type MessageId = 'refusal' | 'refusalManual' | 'refusalAtLoad';
 
@@ -122,7 +122,7 @@ export const backgroundRefusal = defineRule({
   prefilterText: (text) => /\bif[\s(]*[\w.\s]*\bbackground\b[\s)]*:/.test(text),
 
   check(ctx) {
-    const appAliases = appNames(ctx);
+    const appAliases = importedAs(ctx.model.index, 'bpy', 'app');
     for (const { fn, guard, condition } of ctx.matches(GUARD_QUERY)) {
       if (!isBackgroundFlag(condition, appAliases) || !guardReturns(guard)) continue;
       const consequence = guard.childForFieldName('consequence')!;
@@ -135,19 +135,6 @@ export const backgroundRefusal = defineRule({
     }
   },
 });
-
-/** Local names of `bpy.app` from `from bpy import app` / `app as a`. */
-function appNames(ctx: RuleContext): Set<string> {
-  const out = new Set<string>();
-  for (const { module, import: imp } of ctx.matches(APP_IMPORT_QUERY)) {
-    if (module.text !== 'bpy' || imp.childForFieldName('module_name')?.id !== module.id) continue;
-    for (const n of imp.childrenForFieldName('name')) {
-      if (n.type === 'dotted_name' && n.text === 'app') out.add('app');
-      if (n.type === 'aliased_import' && n.childForFieldName('name')?.text === 'app') out.add(n.childForFieldName('alias')?.text ?? 'app');
-    }
-  }
-  return out;
-}
 
 function report(ctx: RuleContext<MessageId>, fn: SyntaxNode, guard: SyntaxNode, starts: ServiceStart[]): void {
   const shape = guardShape(guard, ctx.source);
