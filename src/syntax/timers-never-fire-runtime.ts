@@ -115,6 +115,15 @@ export function importsRuntime(ctx: RuleContext): boolean {
 /** An edit adding `line` after the first run of top-level imports (else after the docstring and
  *  `from __future__` imports, else before the first statement). */
 export function addRuntimeImport(ctx: RuleContext, line: string): Edit {
+  const at = topOfModule(ctx);
+  if (at.afterAnchor) return { start: at.offset, end: at.offset, text: `${ctx.newline}${line}` };
+  return { start: at.offset, end: at.offset, text: `${at.lead}${line}${ctx.newline}` };
+}
+
+/** Where new top-level code goes: the end of the last line of the first run of top-level imports (else of
+ *  the docstring), `afterAnchor`; else the start of the first statement's line, with `lead` the line break
+ *  that must come first when the text before it does not end one. */
+function topOfModule(ctx: RuleContext): { offset: number; afterAnchor: boolean; lead: string } {
   const root = ctx.tree.rootNode;
   const isImport = (n: SyntaxNode): boolean =>
     n.type === 'import_statement' || n.type === 'import_from_statement' || n.type === 'future_import_statement';
@@ -126,16 +135,11 @@ export function addRuntimeImport(ctx: RuleContext, line: string): Edit {
     const doc = statements[0];
     if (doc && doc.type === 'expression_statement' && doc.firstNamedChild?.type === 'string') anchor = doc;
   }
-  if (anchor) {
-    const end = lineEndOf(ctx.source, anchor.endIndex);
-    return { start: end, end, text: `${ctx.newline}${line}` };
-  }
+  if (anchor) return { offset: lineEndOf(ctx.source, anchor.endIndex), afterAnchor: true, lead: '' };
   const firstCode = statements[0];
   const at = firstCode ? lineStartOf(ctx.source, firstCode.startIndex) : ctx.source.length;
-  const lead = at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '';
-  return { start: at, end: at, text: `${lead}${line}${ctx.newline}` };
+  return { offset: at, afterAnchor: false, lead: at > 0 && !ctx.source.slice(0, at).endsWith('\n') ? ctx.newline : '' };
 }
-
 
 // --- the runtime embedded into a single-file add-on ----------------------------------------------------
 
@@ -209,12 +213,11 @@ function lineAt(source: string, line: string, from: number): number {
 /** The edit that adds the block after the file's top-level imports (where addRuntimeImport would put the
  *  import line), with two blank lines before it. */
 export function embedRuntimeEdit(ctx: RuleContext): Edit {
-  const at = addRuntimeImport(ctx, EMBED_BEGIN);
+  const at = topOfModule(ctx);
   const nl = ctx.newline;
   const block = embeddedRuntimeText(nl);
-  if (at.text === `${nl}${EMBED_BEGIN}`) return { start: at.start, end: at.end, text: `${nl}${nl}${nl}${block}` };
-  // No import and no docstring: the block goes before the first statement.
-  return { start: at.start, end: at.end, text: `${at.text.startsWith(nl) ? nl : ''}${block}${nl}${nl}${nl}` };
+  const text = at.afterAnchor ? `${nl}${nl}${nl}${block}` : `${at.lead}${block}${nl}${nl}${nl}`;
+  return { start: at.offset, end: at.offset, text };
 }
 
 /** The edit that deletes the block and the blank lines that embedRuntimeEdit put around it. */
