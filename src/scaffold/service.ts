@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../version.js';
 import { embeddedRuntimeRange } from '../syntax/timers-never-fire-runtime.js';
 import { serviceStarters } from '../syntax/service-start.js';
-import type { StartOperator } from './start.js';
+import { startFlag, type StartOperator } from './start.js';
 
 /** A problem with the user's input: printed as one line, exit code 2. */
 export class ScaffoldUsageError extends Error {}
@@ -80,11 +80,12 @@ function defaultStart(files: Array<{ path: string; source: string }>, notes: str
   if (operators.length === 0) return [];
   const only = operators[0]!;
   if (operators.length === 1 && registerStarts.length === 0) {
+    const start: StartOperator = { idname: only.idname, properties: {} };
     notes.push(
       `nothing in register() starts a service, and one operator does (${only.idname}, ${only.file}:${only.line}: ${only.starts.join(', ')}): ` +
-        `the service script calls it after enabling the add-on, as \`--start ${only.idname}\` would; give --start yourself to pass properties or choose another`,
+        `the service script calls it after enabling the add-on, as \`${startFlag(start)}\` would; give --start yourself to pass properties or choose another`,
     );
-    return [{ idname: only.idname, properties: {} }];
+    return [start];
   }
   const list = operators.map((o) => `${o.idname} (${o.file}:${o.line}: ${o.starts.join(', ')})`).join('; ');
   const why = registerStarts.length ? 'register() starts a service too, so none is called' : 'more than one does, so none is called';
