@@ -5,6 +5,16 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { readZip } from './zip.js';
 
+/**
+ * The add-on a .py file named on its own belongs to: a module of a package (what pre-commit and editors pass)
+ * to the add-on around it, the topmost package folder, whose __init__.py and manifest declare the Blender
+ * versions; a module on its own is its own add-on. The file need not exist (--stdin-filename).
+ */
+export function addonOfFile(file: string): { addon: string; addonRoot: string } {
+  const pkg = packageRootOf(file);
+  return pkg ? { addon: path.basename(pkg), addonRoot: pkg } : { addon: path.basename(file).replace(/\.py$/, ''), addonRoot: file };
+}
+
 /** Folders never entered: version control, caches, virtualenvs, dependencies. */
 export const SKIPPED_DIRS = new Set([
   '.git', '.hg', '.svn', '__pycache__', 'node_modules', '.venv', 'venv', '.tox', '.nox', '.mypy_cache',
@@ -107,15 +117,7 @@ export async function discover(
         }
         continue;
       }
-      // A module of a package (what pre-commit and editors pass) belongs to the add-on around it: the topmost
-      // package folder, whose __init__.py and manifest declare the Blender versions. A module on its own is
-      // its own add-on.
-      const pkg = packageRootOf(real);
-      add({
-        absPath: real,
-        addon: pkg ? path.basename(pkg) : path.basename(real).replace(/\.py$/, ''),
-        addonRoot: pkg ?? real,
-      });
+      add({ absPath: real, ...addonOfFile(real) });
       continue;
     }
     if (!st.isDirectory()) {

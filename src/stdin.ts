@@ -7,7 +7,7 @@
 // to stdout (the buffer as it was when nothing changes), for the editor to put in its place.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { discover, type DiscoveredFile, type DiscoveryProblem } from './discover.js';
+import { addonOfFile, discover, type DiscoveredFile, type DiscoveryProblem } from './discover.js';
 import { decodeSource, encodeSource, type DecodedSource } from './read.js';
 import type { RunReport } from './report.js';
 
@@ -26,11 +26,7 @@ export async function stdinFile(p: string, cwd: string): Promise<{ files: Discov
   }
   const dir = path.dirname(abs);
   const real = path.join(existsSync(dir) ? realpathSync(dir) : dir, path.basename(abs));
-  const isInit = path.basename(real) === '__init__.py';
-  return {
-    files: [{ absPath: real, addon: isInit ? path.basename(path.dirname(real)) : path.basename(real).replace(/\.py$/, ''), addonRoot: isInit ? path.dirname(real) : real }],
-    problems: [],
-  };
+  return { files: [{ absPath: real, ...addonOfFile(real) }], problems: [] };
 }
 
 /** With --write: the fixed buffer, encoded as it came (or as it was, when nothing changed or it failed). */

@@ -46,6 +46,10 @@ describe('a module or subpackage named alone belongs to the add-on around it', (
         const r = await run({ paths: [named], cwd: root, config: false });
         assert.deepEqual(r.addons.map((a) => [a.name, a.root, a.targetBlender.min, a.targetBlender.source]), [['relay', 'relay', '3.4', 'bl_info']], named);
       }
+      // --stdin-filename of a module not saved yet: the same add-on as a saved one.
+      const { decodeSource } = await import('../src/read.js');
+      const unsaved = await run({ paths: ['relay/ops/draft.py'], cwd: root, config: false, stdin: decodeSource(Buffer.from('import bpy\n')) });
+      assert.deepEqual(unsaved.addons.map((a) => [a.name, a.root, a.targetBlender.min]), [['relay', 'relay', '3.4']]);
       const loose = await run({ paths: ['loose.py'], cwd: root, config: false });
       assert.deepEqual(loose.addons.map((a) => a.name), ['loose']);
     } finally {
